@@ -1,0 +1,1 @@
+"""Hardware drivers and byte-faithful simulators. Imports nothing else of OneVisit."""

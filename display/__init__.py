@@ -1,0 +1,1 @@
+"""Pages, scripts, styles and voice clips for screens. Holds no logic of its own."""

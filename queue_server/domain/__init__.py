@@ -1,0 +1,1 @@
+"""Pure domain rules: numbering, ticket states, call order, schedules. Stdlib only."""

@@ -1,0 +1,164 @@
+"""Schema migrations, applied in order at start-up; ``PRAGMA user_version`` says how far."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE halls (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        name_en TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL DEFAULT '',
+        lat REAL,
+        lon REAL,
+        schedule TEXT NOT NULL,
+        rules TEXT NOT NULL,
+        position INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE TABLE services (
+        id TEXT PRIMARY KEY,
+        hall_id TEXT NOT NULL REFERENCES halls(id),
+        code TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        name TEXT NOT NULL,
+        name_en TEXT NOT NULL DEFAULT '',
+        department TEXT NOT NULL DEFAULT '',
+        rules TEXT NOT NULL,
+        info TEXT NOT NULL DEFAULT '{}',
+        position INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX services_hall ON services(hall_id);
+    CREATE TABLE windows (
+        id TEXT PRIMARY KEY,
+        hall_id TEXT NOT NULL REFERENCES halls(id),
+        number INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        clerk TEXT,
+        current_ticket_id TEXT,
+        UNIQUE (hall_id, number)
+    ) STRICT;
+    CREATE TABLE staff (
+        username TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        halls TEXT NOT NULL,
+        window_id TEXT,
+        display_name TEXT NOT NULL DEFAULT '',
+        active INTEGER NOT NULL DEFAULT 1
+    ) STRICT;
+    CREATE TABLE tokens (
+        digest TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        role TEXT NOT NULL,
+        hall_id TEXT,
+        label TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        revoked_at TEXT,
+        last_seen_at TEXT
+    ) STRICT;
+    CREATE TABLE counters (
+        hall_id TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        business_day TEXT NOT NULL,
+        last_seq INTEGER NOT NULL,
+        PRIMARY KEY (hall_id, prefix, business_day)
+    ) STRICT;
+    CREATE TABLE tickets (
+        n INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        hall_id TEXT NOT NULL REFERENCES halls(id),
+        service_id TEXT NOT NULL REFERENCES services(id),
+        prefix TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        number TEXT NOT NULL,
+        business_day TEXT NOT NULL,
+        status TEXT NOT NULL,
+        class TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        track_token TEXT NOT NULL UNIQUE,
+        issued_at TEXT NOT NULL,
+        arrived_at TEXT NOT NULL,
+        called_at TEXT,
+        started_at TEXT,
+        ended_at TEXT,
+        window_id TEXT,
+        pinned_window_id TEXT,
+        recall_count INTEGER NOT NULL DEFAULT 0,
+        call_rule TEXT,
+        call_score REAL,
+        id_hash TEXT,
+        id_enc TEXT,
+        id_masked TEXT,
+        eta_minutes REAL,
+        eta_low REAL,
+        eta_high REAL,
+        actual_wait_min REAL,
+        slot_start TEXT,
+        slot_end TEXT,
+        flags TEXT NOT NULL DEFAULT '[]',
+        UNIQUE (hall_id, prefix, business_day, seq)
+    ) STRICT;
+    CREATE INDEX tickets_queue ON tickets(hall_id, status, service_id);
+    CREATE INDEX tickets_day ON tickets(hall_id, business_day, service_id);
+    CREATE UNIQUE INDEX tickets_one_open_per_holder
+        ON tickets(hall_id, service_id, business_day, id_hash)
+        WHERE id_hash IS NOT NULL
+          AND status IN ('waiting', 'not_arrived', 'called', 'serving', 'held');
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        hall_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        at TEXT NOT NULL,
+        data TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX events_hall ON events(hall_id, id);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        hall_id TEXT,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE appointments (
+        id TEXT PRIMARY KEY,
+        hall_id TEXT NOT NULL REFERENCES halls(id),
+        service_id TEXT NOT NULL REFERENCES services(id),
+        code TEXT NOT NULL UNIQUE,
+        slot_start TEXT NOT NULL,
+        slot_end TEXT NOT NULL,
+        id_hash TEXT,
+        id_enc TEXT,
+        id_masked TEXT,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        ticket_id TEXT
+    ) STRICT;
+    """,
+)
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply every migration newer than the file's ``user_version``; return the version."""
+    conn = db.conn
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(MIGRATIONS)
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,1 @@
+"""OneVisit tests."""
