@@ -165,7 +165,7 @@ class Database:
                 conn.execute("SAVEPOINT job")
                 try:
                     result = fn(tx)
-                except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                except BaseException as exc:
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
                     outcomes.append((future, False, exc, []))

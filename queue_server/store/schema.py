@@ -125,6 +125,10 @@ MIGRATIONS: tuple[str, ...] = (
         action TEXT NOT NULL,
         detail TEXT NOT NULL
     ) STRICT;
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
     CREATE TABLE appointments (
         id TEXT PRIMARY KEY,
         hall_id TEXT NOT NULL REFERENCES halls(id),

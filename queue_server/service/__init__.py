@@ -1,0 +1,1 @@
+"""Use cases: every change runs as one write transaction through the store."""

@@ -1,0 +1,238 @@
+"""Issuing a ticket: identity, anti-hoarding, numbering and the estimate, in one transaction."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from queue_server.domain.events import ticket_event_data
+from queue_server.domain.ids import (
+    IdNumber,
+    InvalidIdNumber,
+    age_on,
+    mask_id_number,
+    parse_id_number,
+)
+from queue_server.domain.tickets import Channel, Status, TicketClass, format_number
+from queue_server.security import PersonalDataCipher
+from queue_server.service.actors import Actor
+from queue_server.service.errors import ServiceError, conflict, forbidden, invalid
+from queue_server.service.estimates import estimate_for_new
+from queue_server.service.rows import (
+    Hall,
+    Service,
+    append_event,
+    iso,
+    load_hall,
+    load_service,
+)
+from queue_server.service.tickets_view import ticket_view
+from queue_server.store.db import WriteTx
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """What a kiosk or a member of staff asks for."""
+
+    service_id: str
+    id_number: str | None = None
+    ticket_class: str | None = None
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A validated ID number, reduced to what may be stored."""
+
+    parsed: IdNumber
+    match_hash: str
+    encrypted: str
+    masked: str
+
+
+def _identity(hall: Hall, text: str, cipher: PersonalDataCipher) -> Identity:
+    try:
+        parsed = parse_id_number(text)
+    except InvalidIdNumber as err:
+        raise invalid("invalid_id_number", f"invalid ID number: {err.reason}") from None
+    rules = hall.rules
+    return Identity(
+        parsed,
+        cipher.match_hash(parsed.value),
+        cipher.encrypt(parsed.value),
+        mask_id_number(parsed.value, rules.id_mask_head, rules.id_mask_tail),
+    )
+
+
+def _channel(actor: Actor, requested: str | None) -> Channel:
+    if requested is None:
+        return Channel.KIOSK if not actor.is_staff else Channel.COUNTER
+    try:
+        channel = Channel(requested)
+    except ValueError:
+        raise invalid("invalid_channel", f"unknown channel {requested!r}") from None
+    if not actor.is_staff and channel not in {Channel.KIOSK, Channel.REMOTE}:
+        raise forbidden("only staff may issue on this channel")
+    return channel
+
+
+def _ticket_class(
+    actor: Actor, requested: str | None, hall: Hall, identity: Identity | None, now: datetime
+) -> tuple[TicketClass, list[str]]:
+    """Staff may grant any class; a device only the hall's age rule (green channel)."""
+    try:
+        wanted = TicketClass(requested) if requested else None
+    except ValueError:
+        raise invalid("invalid_class", f"unknown class {requested!r}") from None
+    age_ok = False
+    green_age = hall.rules.green_age
+    if green_age is not None and identity is not None and identity.parsed.birth is not None:
+        today = hall.schedule.business_day(now)
+        age_ok = age_on(identity.parsed.birth, today) >= green_age
+    if wanted is None:
+        return (TicketClass.GREEN, ["age_rule"]) if age_ok else (TicketClass.NORMAL, [])
+    if wanted is TicketClass.NORMAL or actor.is_staff:
+        return wanted, []
+    if wanted is TicketClass.GREEN and age_ok:
+        return wanted, ["age_rule"]
+    raise forbidden("priority is granted at the help desk")
+
+
+def _check_hours(hall: Hall, now: datetime) -> None:
+    if hall.schedule.issuing_now(now):
+        return
+    upcoming = hall.schedule.next_issuing_start(now)
+    details: dict[str, Any] = {"next_issuing_at": iso(upcoming) if upcoming else None}
+    if not hall.schedule.is_open(now):
+        raise ServiceError("hall_closed", "the hall is closed now", 409, details)
+    raise ServiceError("outside_issuing_hours", "tickets are not issued now", 409, details)
+
+
+def _check_duplicate(tx: WriteTx, service: Service, day: str, identity: Identity | None) -> None:
+    if identity is None:
+        return
+    row = tx.one(
+        "SELECT * FROM tickets WHERE hall_id = ? AND service_id = ? AND business_day = ?"
+        " AND id_hash = ? AND status IN ('waiting','not_arrived','called','serving','held')",
+        (service.hall_id, service.id, day, identity.match_hash),
+    )
+    if row is not None:
+        raise conflict(
+            "duplicate_ticket",
+            f"this ID already holds ticket {row['number']} for this service today",
+            ticket=ticket_view(row),
+        )
+
+
+def _check_quotas(tx: WriteTx, hall: Hall, service: Service, day: str, now: datetime) -> None:
+    rules = service.rules
+    if rules.daily_quota is not None:
+        issued = tx.one(
+            "SELECT COUNT(*) AS n FROM tickets WHERE hall_id = ? AND service_id = ?"
+            " AND business_day = ?",
+            (hall.id, service.id, day),
+        )
+        if issued is not None and issued["n"] >= rules.daily_quota:
+            raise conflict("quota_reached", "today's tickets for this service are all taken")
+    zone = ZoneInfo(hall.schedule.timezone)
+    local = now.astimezone(zone)
+    for slot in rules.slot_quotas:
+        if not slot.start <= local.strftime("%H:%M") < slot.end:
+            continue
+        start = datetime.combine(local.date(), time.fromisoformat(slot.start), tzinfo=zone)
+        issued = tx.one(
+            "SELECT COUNT(*) AS n FROM tickets WHERE hall_id = ? AND service_id = ?"
+            " AND business_day = ? AND issued_at >= ?",
+            (hall.id, service.id, day, iso(start)),
+        )
+        if issued is not None and issued["n"] >= slot.limit:
+            raise conflict(
+                "quota_reached", f"tickets for {slot.start}-{slot.end} are all taken", slot=slot.end
+            )
+
+
+def next_sequence(tx: WriteTx, hall_id: str, prefix: str, day: str) -> int:
+    """Bump and return the counter of hall x prefix x business day (same transaction)."""
+    row = tx.one(
+        "INSERT INTO counters (hall_id, prefix, business_day, last_seq) VALUES (?, ?, ?, 1)"
+        " ON CONFLICT (hall_id, prefix, business_day) DO UPDATE SET last_seq = last_seq + 1"
+        " RETURNING last_seq",
+        (hall_id, prefix, day),
+    )
+    assert row is not None
+    return int(row["last_seq"])
+
+
+def issue_ticket(
+    tx: WriteTx, actor: Actor, request: IssueRequest, cipher: PersonalDataCipher, now: datetime
+) -> dict[str, Any]:
+    """Issue one ticket; returns the ticket view with ``people_ahead``, ``eta``, warnings."""
+    service = load_service(tx, request.service_id)
+    hall = load_hall(tx, service.hall_id)
+    actor.require_hall_member(hall.id)
+    channel = _channel(actor, request.channel)
+    identity = _identity(hall, request.id_number, cipher) if request.id_number else None
+    if identity is None and service.rules.id_required and not actor.is_staff:
+        raise invalid("id_required", "this service needs an ID number")
+    ticket_class, flags = _ticket_class(actor, request.ticket_class, hall, identity, now)
+    _check_hours(hall, now)
+    day = hall.schedule.business_day(now).isoformat()
+    _check_duplicate(tx, service, day, identity)
+    _check_quotas(tx, hall, service, day, now)
+    estimate = estimate_for_new(tx, hall, service, ticket_class, now)
+    warnings = _capacity_warnings(hall, estimate.high, now)
+    seq = next_sequence(tx, hall.id, service.prefix, day)
+    ticket_id = secrets.token_hex(8)
+    row: dict[str, Any] = {
+        "id": ticket_id,
+        "hall_id": hall.id,
+        "service_id": service.id,
+        "prefix": service.prefix,
+        "seq": seq,
+        "number": format_number(service.prefix, seq),
+        "business_day": day,
+        "status": Status.NOT_ARRIVED if channel is Channel.REMOTE else Status.WAITING,
+        "class": ticket_class.value,
+        "channel": channel.value,
+        "track_token": secrets.token_urlsafe(16),
+        "issued_at": iso(now),
+        "arrived_at": iso(now),
+        "id_hash": identity.match_hash if identity else None,
+        "id_enc": identity.encrypted if identity else None,
+        "id_masked": identity.masked if identity else None,
+        "eta_minutes": estimate.minutes,
+        "eta_low": estimate.low,
+        "eta_high": estimate.high,
+        "flags": json.dumps(flags + warnings),
+    }
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    tx.execute(f"INSERT INTO tickets ({columns}) VALUES ({marks})", tuple(row.values()))  # noqa: S608
+    append_event(
+        tx,
+        hall.id,
+        "ticket.issued",
+        ticket_event_data(ticket_id, row["number"], service.id, None, None, iso(now)),
+    )
+    view = ticket_view(row)
+    view["people_ahead"] = estimate.people_ahead
+    view["eta"] = estimate.as_json()
+    view["warnings"] = warnings
+    return view
+
+
+def _capacity_warnings(hall: Hall, eta_high: float | None, now: datetime) -> list[str]:
+    left = hall.schedule.minutes_until_close(now)
+    if left is None or eta_high is None or eta_high <= left:
+        return []
+    if hall.rules.capacity_policy == "refuse":
+        raise conflict(
+            "no_capacity_today",
+            "this ticket could not be called before the hall closes today",
+            minutes_until_close=round(left, 1),
+        )
+    return ["no_capacity_today"]
