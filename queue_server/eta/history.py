@@ -1,0 +1,272 @@
+"""What the past says: service times, arrival rates, no-shows, people leaving, transfers.
+
+Everything here is built from events strictly before ``now``; :func:`build_history`
+drops any timestamp at or after ``now`` before it looks at a record, so a caller cannot
+leak the future by accident.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+
+from queue_server.domain.tickets import TicketClass
+
+MAX_SAMPLES = 400
+"""Service-time samples kept per service (the most recent ones)."""
+
+DEFAULT_SERVICE_MINUTES = 8.0
+DEFAULT_NO_SHOW_MINUTES = 2.0
+
+
+@dataclass(frozen=True)
+class TicketRecord:
+    """One past ticket, as the event log tells it.
+
+    ``status`` is the final status: ``done``, ``no_show``, ``cancelled`` (left before
+    the call; ``finished_at`` is when it left) or ``lapsed``. A transferred ticket
+    is recorded as ``done`` for its first service with ``transferred_to`` set.
+    """
+
+    service_id: str
+    window_id: str | None
+    issued_at: datetime
+    called_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    status: str
+    ticket_class: TicketClass = TicketClass.NORMAL
+    transferred_to: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceStats:
+    """Service-time samples (seconds, sorted) and per-service rates."""
+
+    samples: tuple[float, ...]
+    mean_seconds: float
+    window_factor: Mapping[str, float] = field(default_factory=dict)
+    abandon_per_minute: float = 0.0
+    no_show_share: float = 0.0
+    no_show_seconds: float = DEFAULT_NO_SHOW_MINUTES * 60.0
+    transfer_share: float = 0.0
+    transfer_to: Mapping[str, float] = field(default_factory=dict)
+    green_share: float = 0.0
+
+
+@dataclass(frozen=True)
+class History:
+    """The statistics the predictor needs, as of one instant.
+
+    ``arrivals_per_hour[service][h]`` is the expected walk-in arrival rate (per hour)
+    in local hour ``h`` (0-23) of today, already scaled by how busy today has been.
+    """
+
+    services: Mapping[str, ServiceStats]
+    arrivals_per_hour: Mapping[str, tuple[float, ...]]
+    tz: tzinfo = UTC
+
+    def stats(self, service_id: str) -> ServiceStats:
+        """The statistics of one service, or neutral defaults when it has none."""
+        found = self.services.get(service_id)
+        if found is not None:
+            return found
+        return ServiceStats(samples=(), mean_seconds=DEFAULT_SERVICE_MINUTES * 60.0)
+
+
+EMPTY_HISTORY = History(services={}, arrivals_per_hour={})
+
+
+class _ServiceAcc:
+    def __init__(self) -> None:
+        self.samples: deque[float] = deque(maxlen=MAX_SAMPLES)
+        self.by_window: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        self.called = 0
+        self.wait_exposure = 0.0
+        self.left = 0
+        self.no_shows = 0
+        self.no_show_seconds = 0.0
+        self.finished = 0
+        self.transfers: dict[str, int] = defaultdict(int)
+        self.issued = 0
+        self.green = 0
+        self.cached: ServiceStats | None = None
+
+
+class HistoryBuilder:
+    """Accumulates observations one at a time (cheap to update, cheap to snapshot)."""
+
+    def __init__(self, tz: tzinfo = UTC) -> None:
+        self.tz = tz
+        self._acc: dict[str, _ServiceAcc] = defaultdict(_ServiceAcc)
+        self._counts: dict[str, dict[date, list[int]]] = defaultdict(dict)
+        self._days: set[date] = set()
+
+    def _service(self, service_id: str) -> _ServiceAcc:
+        acc = self._acc[service_id]
+        acc.cached = None
+        return acc
+
+    def issued(self, service_id: str, at: datetime, ticket_class: TicketClass) -> None:
+        """A ticket was issued (a walk-in arrival)."""
+        acc = self._service(service_id)
+        acc.issued += 1
+        if ticket_class is TicketClass.GREEN:
+            acc.green += 1
+        local = at.astimezone(self.tz)
+        self._days.add(local.date())
+        per_day = self._counts[service_id].setdefault(local.date(), [0] * 24)
+        per_day[local.hour] += 1
+
+    def called(self, service_id: str, issued_at: datetime, called_at: datetime) -> None:
+        """A ticket was called after waiting since ``issued_at``."""
+        acc = self._service(service_id)
+        acc.called += 1
+        acc.wait_exposure += max(0.0, (called_at - issued_at).total_seconds())
+
+    def left(self, service_id: str, issued_at: datetime, left_at: datetime) -> None:
+        """A ticket left (or lapsed) before it was called."""
+        acc = self._service(service_id)
+        acc.left += 1
+        acc.wait_exposure += max(0.0, (left_at - issued_at).total_seconds())
+
+    def finished(
+        self,
+        service_id: str,
+        window_id: str | None,
+        started_at: datetime,
+        finished_at: datetime,
+        *,
+        no_show: bool = False,
+        transferred_to: str | None = None,
+    ) -> None:
+        """A window finished a ticket (served, or a no-show after ``started_at`` = call)."""
+        acc = self._service(service_id)
+        seconds = max(0.0, (finished_at - started_at).total_seconds())
+        if no_show:
+            acc.no_shows += 1
+            acc.no_show_seconds += seconds
+            return
+        acc.finished += 1
+        acc.samples.append(seconds)
+        if window_id is not None:
+            cell = acc.by_window[window_id]
+            cell[0] += seconds
+            cell[1] += 1.0
+        if transferred_to is not None:
+            acc.transfers[transferred_to] += 1
+
+    def add(self, record: TicketRecord, now: datetime) -> None:
+        """Feed one record, keeping only what was known strictly before ``now``."""
+
+        def known(at: datetime | None) -> datetime | None:
+            return at if at is not None and at < now else None
+
+        issued = known(record.issued_at)
+        if issued is None:
+            return
+        self.issued(record.service_id, issued, record.ticket_class)
+        called = known(record.called_at)
+        finished = known(record.finished_at)
+        if called is not None:
+            self.called(record.service_id, issued, called)
+        elif record.status in {"cancelled", "lapsed"} and finished is not None:
+            self.left(record.service_id, issued, finished)
+            return
+        if finished is None or called is None:
+            return
+        if record.status == "no_show":
+            self.finished(record.service_id, record.window_id, called, finished, no_show=True)
+            return
+        started = known(record.started_at) or called
+        self.finished(
+            record.service_id,
+            record.window_id,
+            started,
+            finished,
+            transferred_to=record.transferred_to,
+        )
+
+    def _stats(self, acc: _ServiceAcc) -> ServiceStats:
+        if acc.cached is not None:
+            return acc.cached
+        samples = tuple(sorted(acc.samples))
+        mean = sum(samples) / len(samples) if samples else DEFAULT_SERVICE_MINUTES * 60.0
+        factors: dict[str, float] = {}
+        for window_id, (total, count) in acc.by_window.items():
+            ratio = (total / count) / mean if count and mean > 0 else 1.0
+            factors[window_id] = (count * ratio + 10.0) / (count + 10.0)
+        n_called = acc.called
+        transfers = sum(acc.transfers.values())
+        stats = ServiceStats(
+            samples=samples,
+            mean_seconds=mean,
+            window_factor=factors,
+            abandon_per_minute=(
+                acc.left / (acc.wait_exposure / 60.0) if acc.wait_exposure > 0 else 0.0
+            ),
+            no_show_share=acc.no_shows / n_called if n_called else 0.0,
+            no_show_seconds=(
+                acc.no_show_seconds / acc.no_shows
+                if acc.no_shows
+                else DEFAULT_NO_SHOW_MINUTES * 60.0
+            ),
+            transfer_share=transfers / acc.finished if acc.finished else 0.0,
+            transfer_to={k: v / transfers for k, v in acc.transfers.items()} if transfers else {},
+            green_share=acc.green / acc.issued if acc.issued else 0.0,
+        )
+        acc.cached = stats
+        return stats
+
+    def _arrival_profile(self, service_id: str, now: datetime) -> tuple[float, ...]:
+        local = now.astimezone(self.tz)
+        today = local.date()
+        per_day = self._counts.get(service_id, {})
+        past_days = [d for d in self._days if d < today]
+        todays = per_day.get(today, [0] * 24)
+        hour_frac = local.hour + (local.minute * 60 + local.second) / 3600.0
+        if not past_days:
+            first = next((h for h, c in enumerate(todays) if c), None)
+            if first is None:
+                return (0.0,) * 24
+            elapsed = max(0.25, hour_frac - first)
+            flat = sum(todays) / elapsed
+            return tuple(flat if h >= first else 0.0 for h in range(24))
+        profile = [0.0] * 24
+        for d in past_days:
+            counts = per_day.get(d)
+            if counts is not None:
+                for h, c in enumerate(counts):
+                    profile[h] += c
+        profile = [c / len(past_days) for c in profile]
+        expected = sum(profile[: local.hour]) + profile[local.hour] * (hour_frac - local.hour)
+        observed = sum(todays[: local.hour + 1])
+        scale = min(2.0, max(0.5, (observed + 5.0) / (expected + 5.0)))
+        return tuple(c * scale for c in profile)
+
+    def snapshot(self, now: datetime) -> History:
+        """The statistics as of ``now`` (only observations already fed)."""
+        services = {sid: self._stats(acc) for sid, acc in self._acc.items()}
+        arrivals = {sid: self._arrival_profile(sid, now) for sid in self._counts}
+        return History(services=services, arrivals_per_hour=arrivals, tz=self.tz)
+
+
+def build_history(records: Iterable[TicketRecord], now: datetime, tz: tzinfo = UTC) -> History:
+    """History from past ticket records, using only timestamps strictly before ``now``."""
+    builder = HistoryBuilder(tz)
+    for record in records:
+        builder.add(record, now)
+    return builder.snapshot(now)
+
+
+def residual_sample(samples: tuple[float, ...], elapsed: float, u: float, mean: float) -> float:
+    """A remaining service time given ``elapsed`` seconds already spent (``u`` uniform)."""
+    if not samples:
+        return mean * u * 2.0
+    start = bisect.bisect_right(samples, elapsed)
+    if start >= len(samples):
+        return max(30.0, 0.25 * mean) * u * 2.0
+    return samples[start + int(u * (len(samples) - start))] - elapsed

@@ -1,0 +1,1 @@
+"""Tests of the waiting-time predictor and its benchmark."""
