@@ -32,7 +32,7 @@ class State:
 
 
 state_key = web.AppKey("state", State)
-actor_key = "onevisit.actor"
+actor_key = web.RequestKey("actor", Actor)
 
 
 def state(request: web.Request) -> State:
@@ -84,8 +84,7 @@ async def read_json(request: web.Request, schema: dict[str, Any]) -> dict[str, A
 
 def caller(request: web.Request) -> Actor | None:
     """The authenticated actor, if any."""
-    actor = request.get(actor_key)
-    return actor if isinstance(actor, Actor) else None
+    return request.get(actor_key)
 
 
 def require_actor(request: web.Request, *, staff: bool = False) -> Actor:

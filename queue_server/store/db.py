@@ -105,12 +105,6 @@ class Database:
         self._jobs.put((fn, future))
         return await asyncio.wrap_future(future)
 
-    def write_blocking(self, fn: Callable[[WriteTx], T]) -> T:
-        """The same as :meth:`write`, for code that is not on the event loop."""
-        future: Future[T] = Future()
-        self._jobs.put((fn, future))
-        return future.result()
-
     async def read(self, fn: Callable[[ReadTx], T]) -> T:
         """Run ``fn`` on a reader connection (a consistent snapshot)."""
         loop = asyncio.get_running_loop()
@@ -161,6 +155,8 @@ class Database:
         try:
             conn.execute("BEGIN IMMEDIATE")
             for fn, future in batch:
+                if not future.set_running_or_notify_cancel():
+                    continue
                 tx = WriteTx(db)
                 conn.execute("SAVEPOINT job")
                 try:
@@ -178,7 +174,7 @@ class Database:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             for _, future in batch:
-                if not future.done():
+                if future.running():
                     future.set_exception(exc)
             return
         events = [event for _, ok, _, job_events in outcomes if ok for event in job_events]
