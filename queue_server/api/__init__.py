@@ -34,7 +34,7 @@ W = "/api/v1/windows/{window_id}"
 H = "/api/v1/halls/{hall_id}"
 ACTION = {200: "the ticket", 409: "not allowed in the current state"}
 
-ROUTES: tuple[Route, ...] = (
+CORE_ROUTES: tuple[Route, ...] = (
     Route("GET", "/healthz", h.healthz, "Liveness", "public", tag="system"),
     Route(
         "POST",
@@ -312,6 +312,10 @@ ROUTES: tuple[Route, ...] = (
         "events",
     ),
 )
+
+
+ROUTES: tuple[Route, ...] = CORE_ROUTES
+"""Every route of the server: the core above plus each feature module's ``ROUTES``."""
 
 
 def openapi_document() -> dict[str, Any]:
