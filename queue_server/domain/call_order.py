@@ -174,7 +174,7 @@ def choose_next(
         return _choose_weighted(profile, groups.weighted, now, policy)
     if groups.fallback:
         best = min(groups.fallback, key=lambda c: _score_key(1.0, c, now, policy))
-        return CallDecision(best.ticket_id, "fallback", _score(1.0, best, now, policy))
+        return CallDecision(best.ticket_id, "fallback", round(_score(1.0, best, now, policy), 3))
     return None
 
 
