@@ -1,0 +1,137 @@
+"""``onevisit demo``: a seeded demo city, its hall server, and simulated citizens and clerks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+import signal
+import sys
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+import display
+from queue_server.api.http import state_key
+from queue_server.app import create_app
+from queue_server.config import Settings
+from queue_server.demo.city import build_site
+from queue_server.demo.traffic import run_traffic
+from queue_server.service.auth import issue_device_token
+
+log = logging.getLogger(__name__)
+CREDENTIALS = "credentials.json"
+SITE = "demo-site.json"
+
+
+def write_atomically(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON so that a reader sees the old file or the whole new one, never half."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    temp.chmod(0o600)
+    os.replace(temp, path)
+
+
+def _site_and_credentials(data_dir: Path) -> tuple[Path, dict[str, Any], bool]:
+    """Reuse a previous demo in ``data_dir`` if there is one, else seed a new city."""
+    site_path = data_dir / SITE
+    creds_path = data_dir / CREDENTIALS
+    database = Settings(data_dir=data_dir).database_path
+    if site_path.is_file() and creds_path.is_file() and database.is_file():
+        return site_path, json.loads(creds_path.read_text(encoding="utf-8")), False
+    for stale in (database, database.with_name(database.name + "-wal")):
+        stale.unlink(missing_ok=True)
+    site, credentials = build_site(random.Random())
+    write_atomically(site_path, site)
+    return site_path, credentials, True
+
+
+async def _register_kiosks(
+    app: web.Application, hall_ids: list[str], credentials: dict[str, Any]
+) -> None:
+    """One kiosk device token per hall (kept across restarts of the same demo)."""
+    st = app[state_key]
+    now = st.clock()
+    tokens = dict(credentials.get("kiosk_tokens", {}))
+    for hall_id in hall_ids:
+        if hall_id not in tokens:
+            tokens[hall_id] = await st.db.write(
+                partial(
+                    issue_device_token, hall_id=hall_id, role="kiosk", label="demo kiosk", now=now
+                )
+            )
+    credentials["kiosk_tokens"] = tokens
+
+
+def page_urls(base: str, hall_ids: list[str]) -> list[str]:
+    """Every page the server serves, with a link per hall where a page takes one."""
+    urls = [f"{base}/"]
+    for page in sorted(p.stem for p in display.PAGES_DIR.glob("*.html") if p.stem != "index"):
+        urls.append(f"{base}/{page}")
+        if page in {"signage", "mobile"}:
+            urls.extend(f"{base}/{page}?hall={hall_id}" for hall_id in hall_ids)
+    urls.append(f"{base}/api/v1/halls")
+    urls.append(f"{base}/api/v1/openapi.json")
+    return urls
+
+
+async def run_demo(
+    args: argparse.Namespace,
+    site_path: Path,
+    hall_ids: list[str],
+    credentials: dict[str, Any],
+    fresh: bool,
+) -> int:
+    """Start everything, print the URLs, run until interrupted."""
+    data_dir: Path = args.data
+    settings = Settings(data_dir=data_dir, host=args.host, port=args.port, site_file=site_path)
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await _register_kiosks(app, hall_ids, credentials)
+    write_atomically(data_dir / CREDENTIALS, credentials)
+    site = web.TCPSite(runner, args.host, args.port)
+    await site.start()
+    base = f"http://{args.host}:{args.port}"
+    print("OneVisit demo city " + ("seeded" if fresh else "resumed"), flush=True)
+    for url in page_urls(base, hall_ids):
+        print(f"  {url}", flush=True)
+    print(f"  credentials: {data_dir / CREDENTIALS}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    traffic = None
+    if not args.no_traffic:
+        traffic = asyncio.create_task(
+            run_traffic(base, credentials, credentials["kiosk_tokens"], stop, speed=args.speed)
+        )
+    await stop.wait()
+    if traffic is not None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(traffic, 5)
+    await runner.cleanup()
+    return 0
+
+
+def demo_main(argv: Sequence[str]) -> int:
+    """Parse the arguments of ``onevisit demo`` and run it."""
+    parser = argparse.ArgumentParser(prog="onevisit demo", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--data", type=Path, default=Path("demo-data"))
+    parser.add_argument("--no-traffic", action="store_true", help="no simulated citizens/clerks")
+    parser.add_argument("--speed", type=float, default=1.0, help="traffic speed-up factor")
+    args = parser.parse_args(list(argv))
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    args.data.mkdir(parents=True, exist_ok=True)
+    site_path, credentials, fresh = _site_and_credentials(args.data)
+    hall_ids = [h["id"] for h in json.loads(site_path.read_text(encoding="utf-8"))["halls"]]
+    return asyncio.run(run_demo(args, site_path, hall_ids, credentials, fresh))
