@@ -314,7 +314,9 @@ CORE_ROUTES: tuple[Route, ...] = (
 )
 
 
-ROUTES: tuple[Route, ...] = CORE_ROUTES
+from queue_server.api import console  # noqa: E402 - feature routes are built with Route
+
+ROUTES: tuple[Route, ...] = CORE_ROUTES + console.ROUTES
 """Every route of the server: the core above plus each feature module's ``ROUTES``."""
 
 

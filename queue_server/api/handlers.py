@@ -147,7 +147,7 @@ async def call_next(request: web.Request) -> web.Response:
 
 
 async def call_ticket(request: web.Request) -> web.Response:
-    """A manager calls one ticket out of order (audited)."""
+    """A manager, or staff a manager allowed, calls one ticket out of order (audited)."""
     actor = require_actor(request, staff=True)
     body = await read_json(request, schemas.TICKET_REF)
     st = state(request)
@@ -156,7 +156,18 @@ async def call_ticket(request: web.Request) -> web.Response:
 
     def run(tx: WriteTx) -> dict[str, Any]:
         ticket = calling.call_specific(tx, actor, window_id, body["ticket_id"], now)
-        audit(tx, now, actor.name, None, "ticket.call_specific", ticket_id=ticket["id"])
+        window = tx.one("SELECT hall_id FROM windows WHERE id = ?", (window_id,))
+        hall_id = window["hall_id"] if window else None
+        audit(
+            tx,
+            now,
+            actor.name,
+            hall_id,
+            "ticket.call_specific",
+            ticket_id=ticket["id"],
+            number=ticket["number"],
+            window_id=window_id,
+        )
         return ticket
 
     return json_response({"ticket": await st.db.write(run)})

@@ -18,7 +18,13 @@ TICKET_EVENTS = (
     "ticket.lapsed",
 )
 WINDOW_EVENTS = ("window.opened", "window.paused", "window.resumed", "window.closed")
-OTHER_EVENTS = ("notice.posted", "device.health")
+OTHER_EVENTS = (
+    "notice.posted",
+    "device.health",
+    "help.requested",
+    "help.updated",
+    "settings.changed",
+)
 EVENT_TYPES = TICKET_EVENTS + WINDOW_EVENTS + OTHER_EVENTS
 
 TICKET_EVENT_KEYS = ("ticket_id", "number", "service_id", "window_id", "window_number", "at")

@@ -44,6 +44,8 @@ class ServiceRules:
     slot_quotas: tuple[SlotQuota, ...] = ()
     id_required: bool = True
     typical_minutes: float = 10.0
+    long_wait_minutes: float | None = None
+    """Alarm threshold for this service (None: the hall's ``long_wait_minutes``)."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ class Actor:
     """An authenticated caller.
 
     ``halls`` lists the halls a manager manages (``"*"`` for all); a device is bound to
-    one hall; a clerk acts on ``window_id`` only.
+    one hall; a clerk acts on ``window_id`` only. ``permissions`` are extra rights a
+    manager granted to a member of staff (e.g. ``call_out_of_order``).
     """
 
     kind: str
@@ -21,6 +22,7 @@ class Actor:
     role: str
     halls: tuple[str, ...] = ()
     window_id: str | None = None
+    permissions: tuple[str, ...] = ()
 
     @property
     def is_staff(self) -> bool:
@@ -45,6 +47,14 @@ class Actor:
         if self.role == Role.CLERK and self.window_id == window_id:
             return
         raise forbidden("a clerk may act on their own window only")
+
+    def require_out_of_order(self, hall_id: str, window_id: str) -> None:
+        """Calling a ticket out of order: a manager, or staff granted ``call_out_of_order``."""
+        if self.can_manage(hall_id):
+            return
+        self.require_window(hall_id, window_id)
+        if "call_out_of_order" not in self.permissions:
+            raise forbidden("calling out of order needs a manager's permission")
 
     def require_hall_member(self, hall_id: str) -> None:
         """Staff of the hall, or a device registered to it."""

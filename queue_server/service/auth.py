@@ -56,6 +56,7 @@ def resolve(tx: WriteTx, token: str, now: datetime) -> Actor | None:
         staff["role"],
         tuple(json.loads(staff["halls"])),
         staff["window_id"],
+        tuple(json.loads(staff.get("permissions") or "[]")),
     )
 
 

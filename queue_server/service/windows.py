@@ -131,6 +131,12 @@ def set_profile(
     audit(
         tx, now, actor.name, window.hall_id, "window.profile", window_id=window.id, profile=profile
     )
+    append_event(
+        tx,
+        window.hall_id,
+        "settings.changed",
+        {"what": "profile", "window_id": window.id, "at": iso(now)},
+    )
     return window_view(load_window(tx, window.id))
 
 

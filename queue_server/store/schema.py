@@ -144,6 +144,35 @@ MIGRATIONS: tuple[str, ...] = (
         ticket_id TEXT
     ) STRICT;
     """,
+    # Consoles: staff permissions, kiosk help requests, device heartbeats and health.
+    """
+    ALTER TABLE staff ADD COLUMN permissions TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE IF NOT EXISTS help_requests (
+        id TEXT PRIMARY KEY,
+        hall_id TEXT NOT NULL REFERENCES halls(id),
+        device_id TEXT NOT NULL,
+        device_label TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        acknowledged_at TEXT,
+        acknowledged_by TEXT,
+        resolved_at TEXT,
+        resolved_by TEXT
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS help_requests_hall ON help_requests(hall_id, status);
+    CREATE TABLE IF NOT EXISTS device_health (
+        device_id TEXT NOT NULL,
+        hall_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        changed_at TEXT NOT NULL,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (device_id, kind)
+    ) STRICT;
+    """,
 )
 
 
