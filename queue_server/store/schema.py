@@ -173,6 +173,57 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (device_id, kind)
     ) STRICT;
     """,
+    # Screens and evaluations: window-bound devices, pairing codes, 好差评 and bad-review alerts.
+    """
+    CREATE TABLE IF NOT EXISTS window_devices (
+        digest TEXT PRIMARY KEY,
+        hall_id TEXT NOT NULL REFERENCES halls(id),
+        window_id TEXT NOT NULL REFERENCES windows(id),
+        role TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE IF NOT EXISTS pairing_codes (
+        digest TEXT PRIMARY KEY,
+        hall_id TEXT NOT NULL REFERENCES halls(id),
+        window_id TEXT NOT NULL REFERENCES windows(id),
+        role TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    ) STRICT;
+    CREATE TABLE IF NOT EXISTS evaluations (
+        id TEXT PRIMARY KEY,
+        ticket_id TEXT NOT NULL UNIQUE REFERENCES tickets(id),
+        hall_id TEXT NOT NULL REFERENCES halls(id),
+        service_id TEXT NOT NULL,
+        window_id TEXT,
+        window_number INTEGER,
+        clerk TEXT,
+        level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),
+        tags TEXT NOT NULL DEFAULT '[]',
+        comment TEXT NOT NULL DEFAULT '',
+        pf INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS evaluations_hall ON evaluations(hall_id, created_at);
+    CREATE TABLE IF NOT EXISTS evaluation_alerts (
+        id TEXT PRIMARY KEY,
+        evaluation_id TEXT NOT NULL UNIQUE REFERENCES evaluations(id),
+        hall_id TEXT NOT NULL REFERENCES halls(id),
+        level INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        callback_due TEXT NOT NULL,
+        rectify_due TEXT NOT NULL,
+        called_back_at TEXT,
+        closed_at TEXT,
+        closed_by TEXT,
+        note TEXT NOT NULL DEFAULT ''
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS evaluation_alerts_hall ON evaluation_alerts(hall_id, status);
+    """,
 )
 
 
