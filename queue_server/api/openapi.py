@@ -84,7 +84,7 @@ def build(routes: Iterable[Route]) -> dict[str, Any]:
             "summary": route.summary,
             "operationId": f"{route.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', route.path)}",
             "tags": [route.tag],
-            "security": SECURITY[route.auth],
+            "security": SECURITY.get(route.auth, [{"bearer": []}]),
             "parameters": _parameters(route),
             "responses": _responses(route),
         }
