@@ -8,8 +8,9 @@ leak the future by accident.
 from __future__ import annotations
 
 import bisect
+import math
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 
@@ -196,9 +197,15 @@ class HistoryBuilder:
         samples = tuple(sorted(acc.samples))
         mean = sum(samples) / len(samples) if samples else DEFAULT_SERVICE_MINUTES * 60.0
         factors: dict[str, float] = {}
+        cv2 = 1.0
+        if len(samples) > 1 and mean > 0:
+            cv2 = sum((x - mean) ** 2 for x in samples) / (len(samples) - 1) / mean**2
+        # Shrink each window's ratio towards 1: its noise is cv^2/n against a prior
+        # spread of clerks' speeds of about 20%.
+        prior = 25.0 * cv2
         for window_id, (total, count) in acc.by_window.items():
             ratio = (total / count) / mean if count and mean > 0 else 1.0
-            factors[window_id] = (count * ratio + 10.0) / (count + 10.0)
+            factors[window_id] = (count * ratio + prior) / (count + prior)
         n_called = acc.called
         transfers = sum(acc.transfers.values())
         stats = ServiceStats(
@@ -262,11 +269,25 @@ def build_history(records: Iterable[TicketRecord], now: datetime, tz: tzinfo = U
     return builder.snapshot(now)
 
 
-def residual_sample(samples: tuple[float, ...], elapsed: float, u: float, mean: float) -> float:
-    """A remaining service time given ``elapsed`` seconds already spent (``u`` uniform)."""
-    if not samples:
-        return mean * u * 2.0
+TAIL = 20
+"""Below this many longer samples, the remaining time comes from a fitted tail."""
+
+
+def residual_sample(samples: Sequence[float], elapsed: float, u: float, mean: float) -> float:
+    """A remaining service time given ``elapsed`` seconds already spent (``u`` uniform).
+
+    Drawn from the recorded services longer than ``elapsed``; when too few are that
+    long, from an exponential tail whose mean is the mean excess of the longest
+    recorded services (memoryless when nothing is known).
+    """
+    n = len(samples)
+    if n == 0:
+        return -mean * math.log(1.0 - u)
     start = bisect.bisect_right(samples, elapsed)
-    if start >= len(samples):
-        return max(30.0, 0.25 * mean) * u * 2.0
-    return samples[start + int(u * (len(samples) - start))] - elapsed
+    above = n - start
+    if above >= TAIL:
+        return samples[start + int(u * above)] - elapsed
+    m = min(n, TAIL)
+    top = samples[n - m :]
+    excess = sum(top) / m - top[0] if m > 1 else mean
+    return -max(excess, 0.1 * mean) * math.log(1.0 - u)

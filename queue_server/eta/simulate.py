@@ -31,7 +31,7 @@ EVENT_BUDGET = 4_000
 """Simulated calls per estimate across all replications (bounds the cost)."""
 
 MIN_REPLICATIONS = 8
-MAX_REPLICATIONS = 64
+MAX_REPLICATIONS = 128
 SMOOTH_BELOW = 40
 """With fewer replications the spread is pooled over tickets of similar expected wait."""
 ARRIVAL_HORIZON_S = 4 * 3600.0
@@ -197,7 +197,39 @@ class _Model:
         return any(a <= t < b for a, b in self.intervals[window])
 
 
-def _duration(model: _Model, service: int, window: int, rnd: random.Random) -> float:
+class _Draws:
+    """Uniform draws for one replication; every second run mirrors the previous one.
+
+    A mirrored run uses ``1 - u`` wherever the previous run used ``u`` (antithetic
+    variates): a run with long services is paired with one with short services, which
+    cuts the Monte-Carlo noise of the mean for the same number of runs.
+    """
+
+    def __init__(self, source: random.Random) -> None:
+        self.source = source
+        self.recorded: list[float] = []
+        self.replay: list[float] = []
+        self.position = 0
+
+    def start(self, mirror: bool) -> None:
+        self.replay = self.recorded if mirror else []
+        self.recorded = []
+        self.position = 0
+
+    def random(self) -> float:
+        if self.position < len(self.replay):
+            u = 1.0 - self.replay[self.position]
+            self.position += 1
+            return u if u < 1.0 else 0.9999999999999999
+        u = self.source.random()
+        self.recorded.append(u)
+        return u
+
+    def expovariate(self, rate: float) -> float:
+        return -math.log(1.0 - self.random()) / rate
+
+
+def _duration(model: _Model, service: int, window: int, rnd: _Draws) -> float:
     s = model.services[service]
     if s.samples:
         base = s.samples[int(rnd.random() * len(s.samples))]
@@ -228,7 +260,7 @@ class _ArrivalStream:
             stop += 3600.0
             hour += 1
 
-    def next_after(self, t: float, rnd: random.Random) -> tuple[float, int, int] | None:
+    def next_after(self, t: float, rnd: _Draws) -> tuple[float, int, int] | None:
         """The first arrival after ``t``: (time, service, class), or None."""
         for seg_end, total, mix in self.segments:
             if seg_end <= t:
@@ -282,7 +314,7 @@ class _Template:
 def _replicate(
     model: _Model,
     template: _Template,
-    rnd: random.Random,
+    rnd: _Draws,
     tracked: Sequence[int],
     immortal: Collection[int],
 ) -> tuple[list[float], int]:
@@ -524,7 +556,7 @@ def simulate(
 ) -> Predictions:
     """The simulation predictor; ``only`` restricts the work to some tickets."""
     model = _Model(state, history, now, with_probes=only is None)
-    rnd = random.Random(rng_seed)
+    rnd = _Draws(random.Random(rng_seed))
     if only is not None:
         wanted = set(only)
         tracked = [k for k, tid in enumerate(model.ticket_ids) if tid in wanted]
@@ -534,12 +566,15 @@ def simulate(
         immortal = ()
     template = _Template(model)
     runs: list[list[float]] = []
+    rnd.start(mirror=False)
     first, cost = _replicate(model, template, rnd, tracked, immortal)
     runs.append(first)
     if replications is None:
         replications = EVENT_BUDGET // max(1, cost)
         replications = min(MAX_REPLICATIONS, max(MIN_REPLICATIONS, replications))
+        replications += replications % 2
     while len(runs) < replications:
+        rnd.start(mirror=len(runs) % 2 == 1)
         runs.append(_replicate(model, template, rnd, tracked, immortal)[0])
     matrix = np.array(runs, dtype=float)
     tickets: dict[str, Estimate] = {}
