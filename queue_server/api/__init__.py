@@ -314,9 +314,9 @@ CORE_ROUTES: tuple[Route, ...] = (
 )
 
 
-from queue_server.api import console, signage  # noqa: E402 - feature routes are built with Route
+from queue_server.api import console, kiosk, signage  # noqa: E402 - feature routes use Route
 
-ROUTES: tuple[Route, ...] = CORE_ROUTES + signage.ROUTES + console.ROUTES
+ROUTES: tuple[Route, ...] = CORE_ROUTES + signage.ROUTES + console.ROUTES + kiosk.ROUTES
 """Every route of the server: the core above plus each feature module's ``ROUTES``."""
 
 

@@ -224,6 +224,36 @@ MIGRATIONS: tuple[str, ...] = (
     ) STRICT;
     CREATE INDEX IF NOT EXISTS evaluation_alerts_hall ON evaluation_alerts(hall_id, status);
     """,
+    # Offline-first kiosks: leased blocks of ticket numbers and the tickets synced from them.
+    """
+    CREATE TABLE IF NOT EXISTS kiosk_leases (
+        id TEXT PRIMARY KEY,
+        hall_id TEXT NOT NULL REFERENCES halls(id),
+        service_id TEXT NOT NULL REFERENCES services(id),
+        prefix TEXT NOT NULL,
+        business_day TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        valid_until TEXT NOT NULL,
+        issuing_until TEXT NOT NULL,
+        released_at TEXT
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS kiosk_leases_hall ON kiosk_leases(hall_id, business_day);
+    CREATE TABLE IF NOT EXISTS kiosk_synced (
+        ticket_id TEXT PRIMARY KEY,
+        lease_id TEXT NOT NULL REFERENCES kiosk_leases(id),
+        seq INTEGER NOT NULL,
+        hall_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        flags TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        synced_at TEXT NOT NULL,
+        UNIQUE (lease_id, seq)
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS kiosk_synced_hall ON kiosk_synced(hall_id, synced_at);
+    """,
 )
 
 
