@@ -180,7 +180,9 @@ async def test_kiosk_help_requests_flow(hall: Hall) -> None:
 
 async def test_heartbeats_store_health_and_emit_changes_only(hall: Hall) -> None:
     kiosk = await hall.kiosk_token()
-    beat = {"devices": [{"kind": "printer", "status": "ok"}, {"kind": "card_reader", "status": "ok"}]}
+    beat = {
+        "devices": [{"kind": "printer", "status": "ok"}, {"kind": "card_reader", "status": "ok"}]
+    }
     first = await ok(hall, f"token:{kiosk}", "POST", "/api/v1/devices/heartbeat", beat)
     assert first["changed"] == 2
     same = await ok(hall, f"token:{kiosk}", "POST", "/api/v1/devices/heartbeat", beat)
