@@ -208,11 +208,26 @@ class HallSchedule:
 
     def serving_intervals_utc(self, day: date) -> list[Span]:
         """The intervals of a local date as UTC instants, in order (lunch breaks between)."""
+        memo = self._spans_memo
+        spans = memo.get(day)
+        if spans is None:
+            if len(memo) > 4096:
+                memo.clear()
+            spans = memo[day] = self._compute_spans(day)
+        return list(spans)
+
+    @cached_property
+    def _spans_memo(self) -> dict[date, tuple[Span, ...]]:
+        """Per-schedule memo of :meth:`serving_intervals_utc`: schedules are immutable, and
+        every question about an instant looks at the same few weeks of days."""
+        return {}
+
+    def _compute_spans(self, day: date) -> tuple[Span, ...]:
         spans = [
             (self._utc(day, interval.start_minute), self._utc(day, interval.end_minute))
             for interval in self.intervals_on(day)
         ]
-        return sorted(span for span in spans if span[0] < span[1])
+        return tuple(sorted(span for span in spans if span[0] < span[1]))
 
     # -- instants --------------------------------------------------------------------------
 

@@ -79,26 +79,57 @@ def _set_current(tx: WriteTx, window: Window, ticket_id: str | None) -> None:
     tx.execute("UPDATE windows SET current_ticket_id = ? WHERE id = ?", (ticket_id, window.id))
 
 
-def candidates(tx: WriteTx, hall_id: str) -> list[Candidate]:
-    """Every checked-in waiting ticket of the hall, as the call order sees it."""
-    rows = tx.all(
-        "SELECT id, n, service_id, class, arrived_at, pinned_window_id, slot_start, slot_end"
-        " FROM tickets WHERE hall_id = ? AND status = 'waiting'",
-        (hall_id,),
+CANDIDATE_COLUMNS = "id, n, service_id, class, arrived_at, pinned_window_id, slot_start, slot_end"
+
+
+def _candidate(r: dict[str, Any]) -> Candidate:
+    return Candidate(
+        ticket_id=r["id"],
+        service_id=r["service_id"],
+        ticket_class=TicketClass(r["class"]),
+        arrived_at=parse_iso(r["arrived_at"]),
+        issued_seq=r["n"],
+        pinned_window_id=r["pinned_window_id"],
+        slot_start=parse_iso(r["slot_start"]) if r["slot_start"] else None,
+        slot_end=parse_iso(r["slot_end"]) if r["slot_end"] else None,
     )
-    return [
-        Candidate(
-            ticket_id=r["id"],
-            service_id=r["service_id"],
-            ticket_class=TicketClass(r["class"]),
-            arrived_at=parse_iso(r["arrived_at"]),
-            issued_seq=r["n"],
-            pinned_window_id=r["pinned_window_id"],
-            slot_start=parse_iso(r["slot_start"]) if r["slot_start"] else None,
-            slot_end=parse_iso(r["slot_end"]) if r["slot_end"] else None,
-        )
-        for r in rows
-    ]
+
+
+def _window_filter(window: Window) -> tuple[str, tuple[Any, ...]]:
+    marks = ", ".join("?" for _ in window.profile)
+    sql = f"(pinned_window_id = ? OR (pinned_window_id IS NULL AND service_id IN ({marks})))"
+    return sql, (window.id, *window.profile)
+
+
+def candidates(tx: WriteTx, hall_id: str, window: Window | None = None) -> list[Candidate]:
+    """Checked-in waiting tickets as the call order sees them: the hall's, or those a window
+    may call (pinned to it, or unpinned of its profile's services)."""
+    sql = f"SELECT {CANDIDATE_COLUMNS} FROM tickets WHERE hall_id = ? AND status = 'waiting'"  # noqa: S608
+    params: tuple[Any, ...] = (hall_id,)
+    if window is not None:
+        where, extra = _window_filter(window)
+        sql += f" AND {where}"
+        params = (hall_id, *extra)
+    return [_candidate(r) for r in tx.all(sql, params)]
+
+
+def call_candidates(tx: WriteTx, hall_id: str, window: Window) -> list[Candidate]:
+    """The few tickets that can win the window's next call.
+
+    Within one service and class the score only grows with the wait, so the oldest ticket of
+    each (service, class) beats the others; pinned tickets and appointment tickets (whose
+    slot decides) are all kept. ``choose_next`` over this set picks exactly what it picks
+    over every waiting ticket, while a deep queue costs one indexed scan in SQLite.
+    """
+    where, extra = _window_filter(window)
+    sql = (
+        f"SELECT {CANDIDATE_COLUMNS} FROM ("  # noqa: S608
+        f" SELECT {CANDIDATE_COLUMNS}, ROW_NUMBER() OVER ("
+        "  PARTITION BY service_id, class ORDER BY arrived_at, n) AS place"
+        f" FROM tickets WHERE hall_id = ? AND status = 'waiting' AND {where})"
+        " WHERE place = 1 OR pinned_window_id IS NOT NULL OR class = 'appointment'"
+    )
+    return [_candidate(r) for r in tx.all(sql, (hall_id, *extra))]
 
 
 def _finish_current(tx: WriteTx, window: Window, now: datetime) -> None:
@@ -117,7 +148,7 @@ def call_next(tx: WriteTx, actor: Actor, window_id: str, now: datetime) -> dict[
         raise conflict("window_not_open", f"window {window.number} is {window.state}")
     _finish_current(tx, window, now)
     decision = choose_next(
-        window.id, window.profile, candidates(tx, hall.id), now, hall.rules.policy
+        window.id, window.profile, call_candidates(tx, hall.id, window), now, hall.rules.policy
     )
     if decision is None:
         _set_current(tx, window, None)
@@ -287,7 +318,7 @@ def unhold(
 def queue_for_window(tx: WriteTx, actor: Actor, window_id: str, now: datetime) -> dict[str, Any]:
     """The waiting list in the order this window would call it, each with why."""
     hall, window = _window_for(tx, actor, window_id)
-    order = rank(window.id, window.profile, candidates(tx, hall.id), now, hall.rules.policy)
+    order = rank(window.id, window.profile, candidates(tx, hall.id, window), now, hall.rules.policy)
     rows = {
         r["id"]: r
         for r in tx.all(

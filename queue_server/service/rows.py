@@ -22,7 +22,7 @@ def iso(at: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     """The inverse of :func:`iso`."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)
 
 
 @lru_cache(maxsize=256)
