@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import tomllib
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,9 @@ class Settings:
         """Where the personal-data keys live (outside the database)."""
         return self.key_file or self.data_dir / "keys.json"
 
+    @cached_property
     def trusted(self) -> tuple[IpNetwork, ...]:
-        """Networks whose unauthenticated requests are not rate-limited."""
+        """Networks whose unauthenticated requests are not rate-limited (parsed once)."""
         return tuple(ipaddress.ip_network(n, strict=False) for n in self.trusted_networks)
 
     @classmethod

@@ -106,7 +106,7 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
         ip = ipaddress.ip_address(address)
     except ValueError:
         ip = None
-    if ip is not None and any(ip in net for net in state(request).settings.trusted()):
+    if ip is not None and any(ip in net for net in state(request).settings.trusted):
         return await handler(request)
     wait = request.app[buckets_key].take(address, time.monotonic())
     if wait > 0:

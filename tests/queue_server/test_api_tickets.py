@@ -210,3 +210,17 @@ async def test_personal_data_is_purged_after_retention(make_hall: MakeHall, tmp_
         if stored()[0] == (None, None, None):
             break
     assert stored()[0] == (None, None, None)
+
+
+async def test_public_reads_are_rate_limited_but_tokens_are_not(make_hall: MakeHall) -> None:
+    hall = await make_hall(trusted_networks=(), public_burst=5, public_rate_per_minute=1)
+    statuses = [(await hall.client.get("/api/v1/halls")).status for _ in range(8)]
+    assert statuses[:5] == [200] * 5
+    assert statuses[5:] == [429] * 3
+    response = await hall.client.get("/api/v1/halls")
+    assert response.headers["Retry-After"]
+    assert (await response.json())["error"]["code"] == "rate_limited"
+    assert (await hall.client.get("/healthz")).status == 200
+    for _ in range(10):
+        await hall.issue()
+    assert (await hall.get("manager", "/api/v1/halls/h1/windows")).status == 200
