@@ -1,7 +1,7 @@
 // Help desk (导服台): tickets for people the kiosk cannot serve, reprints, kiosk help requests.
 import {
   api, el, login, logout, live, debounce, toast, myHalls, connectionBadge, localTime, minutes,
-  CLASS_NAMES,
+  CLASS_NAMES, STATUS_NAMES,
 } from "./common.js";
 
 const app = document.getElementById("app");
@@ -22,7 +22,7 @@ function slip(ticket, note) {
     el("p", {}, ticket.service_name || serviceName(ticket.service_id)),
     el("p", {}, `前面还有 ${ticket.people_ahead ?? 0} 人 · ${CLASS_NAMES[ticket.class] || ""}`),
     note ? el("p", { class: "muted" }, note) : null,
-    el("p", { class: "muted" }, "过号请到导服台 · 请留意大屏和语音叫号"));
+    el("p", { class: "muted" }, "请在休息区等候，留意大屏和语音叫号"));
   const print = el("button", { type: "button", class: "primary", onclick: () => window.print() },
     "打印 Print");
   return el("div", {}, box, el("div", { class: "row" }, print));
@@ -117,7 +117,7 @@ function reprintForm() {
         return;
       }
       out.replaceChildren(el("ul", { class: "help-list" }, tickets.map((t) => el("li", {},
-        el("b", {}, t.number), ` ${t.service_name} · ${t.status} · 已等 ${minutes(t.waited_minutes)}`,
+        el("b", {}, t.number), ` ${t.service_name} · ${STATUS_NAMES[t.status] || t.status} · 已等 ${minutes(t.waited_minutes)}`,
         el("button", { type: "button", class: "small", onclick: () => reprint(t.id, out) },
           "补打 Reprint")))));
     } catch (err) {
@@ -169,7 +169,7 @@ async function main() {
   where.textContent = `${hall.name} · ${me.username}`;
   app.replaceChildren(el("div", { class: "desk-grid" },
     el("div", { class: "stack" }, issueForm(), reprintForm()),
-    el("section", { class: "card" }, el("h2", {}, "自助机求助 Kiosk help requests"), helpBox)));
+    el("section", { class: "card sticky" }, el("h2", {}, "自助机求助 Kiosk help requests"), helpBox)));
   await refreshHelp();
   const later = debounce(() => refreshHelp().catch(() => {}), 80);
   live(hall.id, (event) => {
