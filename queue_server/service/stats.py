@@ -23,6 +23,7 @@ from queue_server.service.rows import Hall, load_hall, parse_iso, service_from_r
 from queue_server.store.db import ReadTx
 
 WAIT_BUCKETS = ((0, 5), (5, 10), (10, 15), (15, 20), (20, 30), (30, 45), (45, 60), (60, None))
+HEALTH_NAMES = {"fault": "故障", "warning": "警告", "offline": "离线"}
 REPORT_COLUMNS = (
     "number",
     "service_code",
@@ -180,7 +181,7 @@ def floor(tx: ReadTx, actor: Actor, hall_id: str, now: datetime) -> dict[str, An
                     "kind": "device",
                     "device_id": d["device_id"],
                     "health": d["health"],
-                    "text": f"{d['label'] or d['role']} {d['health']}"
+                    "text": f"{d['label'] or d['role']} {HEALTH_NAMES[d['health']]}"
                     + (f"（{'；'.join(bad)}）" if bad else ""),
                 }
             )

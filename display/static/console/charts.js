@@ -25,8 +25,8 @@ export function barChart({ categories, series, title, unit = "", width = 520, he
   const top = niceMax(Math.max(0, ...totals));
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
-  for (let k = 0; k <= 4; k += 1) {
-    const value = (top / 4) * k;
+  for (let k = 0; k <= 5; k += 1) {
+    const value = (top / 5) * k;
     const y = pad.top + plotH - (value / top) * plotH;
     root.append(svg("line", { x1: pad.left, x2: width - pad.right, y1: y, y2: y,
       stroke: "#e3e7ed" }));
@@ -66,7 +66,7 @@ export function barChart({ categories, series, title, unit = "", width = 520, he
 // A ring showing a share (0..1).
 export function ring(share, label, size = 140) {
   const root = svg("svg", { viewBox: `0 0 ${size} ${size}`, role: "img", "aria-label": label,
-    width: size, height: size });
+    width: size, height: size, class: "ring" });
   const r = size / 2 - 12;
   const c = 2 * Math.PI * r;
   const center = size / 2;

@@ -14,6 +14,8 @@ const TABS = [
 let hallId = null;
 let tab = "floor";
 const body = el("div", { id: "tab-body" });
+const HEALTH = { ok: "正常 ok", warning: "警告 warning", fault: "故障 fault", offline: "离线 offline",
+  unknown: "未上报 unknown", revoked: "已吊销 revoked" };
 const H = () => `/api/v1/halls/${encodeURIComponent(hallId)}`;
 
 async function guarded(fn, okText) {
@@ -313,7 +315,7 @@ async function renderPeople() {
   });
   const devices = floor.devices.map((d) => el("tr", { "data-device": d.device_id },
     el("td", {}, d.label || "—"), el("td", {}, d.role),
-    el("td", { class: `health-${d.health}` }, d.health),
+    el("td", { class: `health-${d.health}` }, HEALTH[d.health] || d.health),
     el("td", {}, d.last_heartbeat_at ? `${localTime(d.last_heartbeat_at)}` : "从未 never"),
     el("td", {}, d.parts.map((p) => el("span", { class: `cls health-${p.status}` },
       `${p.kind}: ${p.detail || p.status}`))),
