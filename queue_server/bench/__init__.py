@@ -9,6 +9,7 @@ from collections.abc import Sequence
 BENCHMARKS = {
     "eta": ("queue_server.bench.eta", "waiting-time predictors against baselines"),
     "load": ("queue_server.bench.load", "issue/call/feed throughput and latency"),
+    "fanout": ("queue_server.bench.fanout", "SSE fan-out delay and memory, 1,000 subscribers"),
 }
 
 

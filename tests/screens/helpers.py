@@ -86,7 +86,9 @@ class Server:
         return None if body is None else body["ticket"]
 
 
-def make_app(tmp_path: Path, site: dict[str, Any] | None = None, **settings: Any) -> web.Application:
+def make_app(
+    tmp_path: Path, site: dict[str, Any] | None = None, **settings: Any
+) -> web.Application:
     site_file = tmp_path / "site.json"
     site_file.write_text(json.dumps(site or screen_site(), ensure_ascii=False), encoding="utf-8")
     return create_app(Settings(data_dir=tmp_path / "data", site_file=site_file, **settings))
