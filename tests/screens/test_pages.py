@@ -75,8 +75,7 @@ async def test_signage_window_and_evaluator_screenshots(
                 await page.wait_for_timeout(300)
                 await page.screenshot(path=str(artifacts / f"signage-{lang}-{width}x{height}.png"))
                 problems += [
-                    f"signage {lang} {width}: {p}"
-                    for p in await overflowing(page, SIGNAGE_BOXES)
+                    f"signage {lang} {width}: {p}" for p in await overflowing(page, SIGNAGE_BOXES)
                 ]
             for window, state in (("w1", "serving"), ("w2", "paused"), ("w3", "closed")):
                 await page.goto(f"{base}/window?window={window}")

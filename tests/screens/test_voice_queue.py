@@ -26,9 +26,9 @@ async def announced(page: Page) -> list[dict[str, Any]]:
     return log
 
 
-async def wait_announced(page: Page, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+async def wait_announced(page: Page, count: int, seconds: float = 20.0) -> list[dict[str, Any]]:
     await expect(page.locator("html")).to_have_attribute(
-        "data-announced", str(count), timeout=timeout * 1000
+        "data-announced", str(count), timeout=seconds * 1000
     )
     return await announced(page)
 
