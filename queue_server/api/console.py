@@ -95,7 +95,7 @@ RULES: dict[str, Any] = {
             "additionalProperties": False,
         },
         "long_wait_minutes": {"type": "number", "minimum": 1, "maximum": 1440},
-        "green_age": {"type": ["integer", "null"], "minimum": 50, "maximum": 120},
+        "green_age": {"type": "integer", "nullable": True, "minimum": 50, "maximum": 120},
         "capacity_policy": {"type": "string", "enum": ["warn", "refuse"]},
     },
     "additionalProperties": False,
@@ -103,7 +103,7 @@ RULES: dict[str, Any] = {
 SERVICE_RULES: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "daily_quota": {"type": ["integer", "null"], "minimum": 0, "maximum": 100000},
+        "daily_quota": {"type": "integer", "nullable": True, "minimum": 0, "maximum": 100000},
         "slot_quotas": {
             "type": "array",
             "maxItems": 48,
@@ -118,8 +118,8 @@ SERVICE_RULES: dict[str, Any] = {
                 "additionalProperties": False,
             },
         },
-        "typical_minutes": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
-        "long_wait_minutes": {"type": ["number", "null"], "minimum": 1, "maximum": 1440},
+        "typical_minutes": {"type": "number", "minimum": 0.1, "maximum": 600},
+        "long_wait_minutes": {"type": "number", "nullable": True, "minimum": 1, "maximum": 1440},
         "id_required": {"type": "boolean"},
     },
     "additionalProperties": False,
@@ -159,7 +159,7 @@ NEW_CLERK: dict[str, Any] = {
 CLERK_CHANGE: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "window_id": {"type": ["string", "null"], "minLength": 1, "maxLength": 64},
+        "window_id": {"type": "string", "nullable": True, "minLength": 1, "maxLength": 64},
         "display_name": {"type": "string", "maxLength": 40},
         "permissions": {
             "type": "array",
@@ -177,6 +177,23 @@ NEW_PASSWORD: dict[str, Any] = {
     "additionalProperties": False,
 }
 EMPTY: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
+
+
+def json_schema(schema: Any) -> Any:
+    """The JSON Schema a body is validated with: OpenAPI 3.0's ``nullable`` as a null type."""
+    if isinstance(schema, list):
+        return [json_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: json_schema(v) for k, v in schema.items() if k != "nullable"}
+    if schema.get("nullable"):
+        out["type"] = [schema["type"], "null"]
+    return out
+
+
+RULES_CHECK = json_schema(RULES)
+SERVICE_RULES_CHECK = json_schema(SERVICE_RULES)
+CLERK_CHANGE_CHECK = json_schema(CLERK_CHANGE)
 
 
 def _device_id(request: web.Request) -> str:
@@ -323,7 +340,7 @@ async def get_settings(request: web.Request) -> web.Response:
 async def put_rules(request: web.Request) -> web.Response:
     """Change the call-order policy and alarm settings (manager)."""
     actor = require_actor(request, staff=True)
-    body = await read_json(request, RULES)
+    body = await read_json(request, RULES_CHECK)
     st = state(request)
     hall_id = request.match_info["hall_id"]
     now = st.clock()
@@ -345,7 +362,7 @@ async def put_schedule(request: web.Request) -> web.Response:
 async def put_service_rules(request: web.Request) -> web.Response:
     """Change a service's quotas, typical time and alarm threshold (manager)."""
     actor = require_actor(request, staff=True)
-    body = await read_json(request, SERVICE_RULES)
+    body = await read_json(request, SERVICE_RULES_CHECK)
     st = state(request)
     service_id = request.match_info["service_id"]
     now = st.clock()
@@ -377,7 +394,7 @@ async def add_clerk(request: web.Request) -> web.Response:
 async def update_clerk(request: web.Request) -> web.Response:
     """Change a clerk's window, name, permissions or active flag (manager)."""
     actor = require_actor(request, staff=True)
-    body = await read_json(request, CLERK_CHANGE)
+    body = await read_json(request, CLERK_CHANGE_CHECK)
     st = state(request)
     hall_id = request.match_info["hall_id"]
     username = request.match_info["username"]

@@ -188,14 +188,16 @@ export const RULE_NAMES = {
   fallback: "无其他等候", manual: "越序叫号", held: "挂起回呼",
 };
 
-// A small modal that offers numbered choices: digits pick, Escape cancels, Enter takes the first.
+// A small modal that offers choices keyed 1-9 then A-Z: a key picks, Escape cancels, Enter takes
+// the first.
+const KEYS = [..."123456789abcdefghijklmnopqrstuvwxyz"];
 export function pick(title, options, { note = "", confirmLabel = null } = {}) {
   return new Promise((resolve) => {
     const previous = document.activeElement;
+    const keys = options.map((_, index) => KEYS[index] || "");
     const buttons = options.map((option, index) => el("button", {
-      type: "button", class: "choice", "data-value": option.value,
-      onclick: () => done(option.value),
-    }, el("kbd", {}, String(index + 1)), ` ${option.label}`));
+      type: "button", class: "choice", onclick: () => done(option.value),
+    }, keys[index] ? el("kbd", {}, keys[index].toUpperCase()) : null, ` ${option.label}`));
     const cancel = el("button", { type: "button", onclick: () => done(null) },
       el("kbd", {}, "Esc"), " 取消 Cancel");
     const dialog = el("div", { class: "modal", role: "dialog", "aria-modal": "true",
@@ -208,9 +210,9 @@ export function pick(title, options, { note = "", confirmLabel = null } = {}) {
       if (event.key === "Enter" && options.length) {
         event.preventDefault(); done(options[0].value); return;
       }
-      const n = Number(event.key);
-      if (Number.isInteger(n) && n >= 1 && n <= options.length) {
-        event.preventDefault(); done(options[n - 1].value);
+      const index = event.key.length === 1 ? keys.indexOf(event.key.toLowerCase()) : -1;
+      if (index >= 0) {
+        event.preventDefault(); done(options[index].value);
       }
       event.stopPropagation();
     }

@@ -88,7 +88,7 @@ async function perform(code) {
       ...view.transfer_targets.windows
         .map((w) => ({ label: `${w.number} 号窗口 (${STATE_NAMES[w.state]})`, value: { window_id: w.id } })),
     ];
-    const target = await pick(`转移 ${view.current.number} Transfer to…`, options.slice(0, 9),
+    const target = await pick(`转移 ${view.current.number} Transfer to…`, options,
       { note: "保留原取号时间 The arrival time is kept" });
     if (!target) return;
     const result = await api("POST", `${W()}/transfer`, target);
@@ -96,7 +96,7 @@ async function perform(code) {
   } else if (code === "unhold") {
     let ticketId = view.held[0].id;
     if (view.held.length > 1) {
-      ticketId = await pick("回呼挂起号码 Call back", view.held.slice(0, 9)
+      ticketId = await pick("回呼挂起号码 Call back", view.held
         .map((t) => ({ label: `${t.number} · ${t.service_name}`, value: t.id })));
       if (!ticketId) return;
     }
@@ -247,7 +247,7 @@ async function chooseWindow() {
     : me.halls;
   const windows = (await Promise.all(halls.map((h) =>
     api("GET", `/api/v1/halls/${encodeURIComponent(h)}/windows`)))).flatMap((r) => r.windows);
-  return pick("选择窗口 Choose a window", windows.slice(0, 9)
+  return pick("选择窗口 Choose a window", windows
     .map((w) => ({ label: `${w.number} 号窗口 (${w.hall_id})`, value: w.id })));
 }
 
