@@ -45,6 +45,8 @@ class Tracker:
     waits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     window_calls: dict[str, deque[str]] = field(default_factory=dict)
     residuals: dict[str, deque[float]] = field(default_factory=dict)
+    model: dict[str, Triple] = field(default_factory=dict)
+    """The product's uncalibrated estimate per waiting ticket, fed back when it is called."""
 
     def on_call(self, service_id: str, wait_min: float, window_id: str) -> None:
         """A ticket of ``service_id`` was called by ``window_id`` after ``wait_min``."""
@@ -100,15 +102,31 @@ class _Queue:
     capacity: float
     theta: float
     mean_min: float
+    pooled: bool
 
 
 def _queue(obs: Observation) -> _Queue:
+    """Tickets ahead and departure rate for QL (§2.1/§2.6).
+
+    When every open window serving the ticket's service weighs its services equally,
+    those services form one first-come-first-served pool: count every waiting ticket of
+    the pool and give each window its full rate (its mean over its recent mix).
+    Otherwise count the service's own tickets and give each window the share of its
+    recent calls that went to the service.
+    """
     t = obs.ticket
     k = t.service_id
+    servers = [
+        w
+        for w in obs.state.windows
+        if w.profile.get(k, 0.0) > 0 and window_open(w, obs.now, obs.state.closes_at)
+    ]
+    pooled = all(len(set(w.profile.values())) == 1 for w in servers)
+    pool = {s for w in servers for s in w.profile} if pooled and servers else {k}
     others = [
         o
         for o in obs.state.tickets
-        if o.service_id == k and not o.not_arrived and o.ticket_id != t.ticket_id
+        if o.service_id in pool and not o.not_arrived and o.ticket_id != t.ticket_id
     ]
     if t.ticket_class is TicketClass.NORMAL:
         ahead = len(others)
@@ -116,24 +134,35 @@ def _queue(obs: Observation) -> _Queue:
         ahead = sum(1 for o in others if o.ticket_class is not TicketClass.NORMAL)
     stats = obs.history.stats(k)
     capacity = 0.0
-    open_servers = 0
     free = False
-    for w in obs.state.windows:
-        if w.profile.get(k, 0.0) <= 0 or not window_open(w, obs.now, obs.state.closes_at):
-            continue
-        open_servers += 1
+    for w in servers:
         free = free or w.current_service_id is None
-        factor = stats.window_factor.get(w.window_id, 1.0)
-        capacity += obs.tracker.share(w, k) / (stats.mean_seconds * factor / 60.0)
+        capacity += _rate(obs, w, k, pooled)
+    same = sum(1 for o in others if o.service_id == k)
     return _Queue(
         ahead,
-        len(others),
-        open_servers,
+        same,
+        len(servers),
         free,
         capacity,
         stats.abandon_per_minute,
         stats.mean_seconds / 60.0,
+        pooled,
     )
+
+
+def _rate(obs: Observation, w: WindowState, k: str, pooled: bool) -> float:
+    """Tickets per minute window ``w`` takes from the queue of ``k`` while busy."""
+    if pooled:
+        mean = 0.0
+        for sid in w.profile:
+            other = obs.history.stats(sid)
+            factor = other.window_factor.get(w.window_id, 1.0)
+            mean += obs.tracker.share(w, sid) * other.mean_seconds * factor / 60.0
+        return 1.0 / mean if mean > 0 else 0.0
+    stats = obs.history.stats(k)
+    factor = stats.window_factor.get(w.window_id, 1.0)
+    return obs.tracker.share(w, k) / (stats.mean_seconds * factor / 60.0)
 
 
 def _conformal(obs: Observation, name: str, point: float) -> Triple:
@@ -237,15 +266,12 @@ def ql_schedule(obs: Observation) -> Triple:
     if q.free and q.ahead == 0:
         return 0.0, 0.0, 0.0
     k = obs.ticket.service_id
-    stats = obs.history.stats(k)
     grid = np.arange(0.0, 12 * 60.0 + 1.0, 1.0)
     rate = np.zeros_like(grid)
     for w in obs.state.windows:
         if w.profile.get(k, 0.0) <= 0:
             continue
-        per_min = obs.tracker.share(w, k) / (
-            stats.mean_seconds * stats.window_factor.get(w.window_id, 1.0) / 60.0
-        )
+        per_min = _rate(obs, w, k, q.pooled)
         if per_min <= 0:
             continue
         opened = np.array(
@@ -277,6 +303,8 @@ def onevisit(obs: Observation) -> Triple:
     """The product's predictor: the hall run forward from now."""
     result = predict(obs.state, obs.history, obs.now, obs.seed, only=[obs.ticket.ticket_id])
     e = result.tickets[obs.ticket.ticket_id]
+    raw = result.model[obs.ticket.ticket_id]
+    obs.tracker.model[obs.ticket.ticket_id] = (raw.minutes, raw.low, raw.high)
     return e.minutes, e.low, e.high
 
 

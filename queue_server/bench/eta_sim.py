@@ -258,6 +258,9 @@ class HallSimulation:
             if ticket.result is not None:
                 ticket.result.actual_wait_min = wait
                 self.tracker.on_actual(ticket.result.predictions, wait)
+                model = self.tracker.model.pop(ticket.candidate.ticket_id, None)
+                if model is not None:
+                    self.history.outcome(*model, wait)
             if ticket.ghost:
                 continue
             service_id = ticket.candidate.service_id

@@ -8,6 +8,7 @@ leak the future by accident.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +19,8 @@ from queue_server.domain.tickets import TicketClass
 
 MAX_SAMPLES = 400
 """Service-time samples kept per service (the most recent ones)."""
+MAX_OUTCOMES = 500
+"""Recent estimate/actual pairs kept to calibrate the ranges."""
 
 DEFAULT_SERVICE_MINUTES = 8.0
 DEFAULT_NO_SHOW_MINUTES = 2.0
@@ -69,6 +72,10 @@ class History:
     services: Mapping[str, ServiceStats]
     arrivals_per_hour: Mapping[str, tuple[float, ...]]
     tz: tzinfo = UTC
+    call_gaps: tuple[float, ...] = ()
+    """Seconds a window took to call the next ticket after finishing, while tickets waited."""
+    outcomes: tuple[tuple[float, float, float, float], ...] = ()
+    """Recent (model estimate, low, high, actual wait) in minutes, oldest first."""
 
     def stats(self, service_id: str) -> ServiceStats:
         """The statistics of one service, or neutral defaults when it has none."""
@@ -105,6 +112,9 @@ class HistoryBuilder:
         self._acc: dict[str, _ServiceAcc] = defaultdict(_ServiceAcc)
         self._counts: dict[str, dict[date, list[int]]] = defaultdict(dict)
         self._days: set[date] = set()
+        self._gaps: deque[float] = deque(maxlen=MAX_SAMPLES)
+        self._gaps_sorted: tuple[float, ...] | None = ()
+        self._outcomes: deque[tuple[float, float, float, float]] = deque(maxlen=MAX_OUTCOMES)
 
     def _service(self, service_id: str) -> _ServiceAcc:
         acc = self._acc[service_id]
@@ -159,6 +169,16 @@ class HistoryBuilder:
             cell[1] += 1.0
         if transferred_to is not None:
             acc.transfers[transferred_to] += 1
+
+    def call_gap(self, seconds: float) -> None:
+        """A window called its next ticket ``seconds`` after finishing, with tickets waiting."""
+        self._gaps.append(max(0.0, seconds))
+        self._gaps_sorted = None
+
+    def outcome(self, estimate: float, low: float, high: float, actual: float) -> None:
+        """A ticket was called: the model estimate it got at issue and its actual wait."""
+        if all(math.isfinite(x) for x in (estimate, low, high, actual)):
+            self._outcomes.append((estimate, low, high, actual))
 
     def add(self, record: TicketRecord, now: datetime) -> None:
         """Feed one record, keeping only what was known strictly before ``now``."""
@@ -258,14 +278,33 @@ class HistoryBuilder:
         """The statistics as of ``now`` (only observations already fed)."""
         services = {sid: self._stats(acc) for sid, acc in self._acc.items()}
         arrivals = {sid: self._arrival_profile(sid, now) for sid in self._counts}
-        return History(services=services, arrivals_per_hour=arrivals, tz=self.tz)
+        if self._gaps_sorted is None:
+            self._gaps_sorted = tuple(sorted(self._gaps))
+        return History(
+            services=services,
+            arrivals_per_hour=arrivals,
+            tz=self.tz,
+            call_gaps=self._gaps_sorted,
+            outcomes=tuple(self._outcomes),
+        )
 
 
 def build_history(records: Iterable[TicketRecord], now: datetime, tz: tzinfo = UTC) -> History:
     """History from past ticket records, using only timestamps strictly before ``now``."""
     builder = HistoryBuilder(tz)
+    by_window: dict[str, list[TicketRecord]] = defaultdict(list)
     for record in records:
         builder.add(record, now)
+        if record.window_id is not None and record.called_at is not None:
+            by_window[record.window_id].append(record)
+    for calls in by_window.values():
+        calls.sort(key=lambda r: r.called_at or now)
+        for before, after in itertools.pairwise(calls):
+            done, called = before.finished_at, after.called_at
+            if done is None or called is None or called >= now or done > called:
+                continue
+            if after.issued_at <= done and (called - done).total_seconds() < 600:
+                builder.call_gap((called - done).total_seconds())
     return builder.snapshot(now)
 
 

@@ -86,3 +86,5 @@ class Predictions:
     tickets: Mapping[str, Estimate]
     services: Mapping[str, Estimate]
     method: str
+    model: Mapping[str, Estimate] = field(default_factory=dict)
+    """The model's own ticket estimates before the ranges were recalibrated."""

@@ -163,6 +163,7 @@ class _Model:
         self.issuing_until = (
             sec(state.issuing_until) if state.issuing_until is not None else ARRIVAL_HORIZON_S
         )
+        self.gaps = list(history.call_gaps)
         local = now.astimezone(history.tz)
         self.hour0 = local.hour
         self.hour_offset = -(local.minute * 60 + local.second + local.microsecond / 1e6)
@@ -227,15 +228,6 @@ class _Draws:
 
     def expovariate(self, rate: float) -> float:
         return -math.log(1.0 - self.random()) / rate
-
-
-def _duration(model: _Model, service: int, window: int, rnd: _Draws) -> float:
-    s = model.services[service]
-    if s.samples:
-        base = s.samples[int(rnd.random() * len(s.samples))]
-    else:
-        base = rnd.expovariate(1.0 / s.mean)
-    return base * s.factors.get(window, 1.0)
 
 
 class _ArrivalStream:
@@ -378,6 +370,7 @@ def _replicate(
     ghosts: list[list[int]] = [[] for _ in services]
     calls = 0
     next_seq = model.next_seq
+    gaps = model.gaps
 
     def settle(k: int, t: float) -> None:
         nonlocal remaining
@@ -404,9 +397,11 @@ def _replicate(
                     keep.append(g)
             ghosts[service] = keep
 
+    always = [spans == [(-math.inf, math.inf)] for spans in model.intervals]
+
     def try_call(w: int, t: float) -> None:
         nonlocal counter, calls
-        if not model.callable_at(w, t):
+        if not always[w] and not model.callable_at(w, t):
             idle[w] = True
             return
         while True:
@@ -429,8 +424,16 @@ def _replicate(
                 duration = svc.no_show_s
                 running[w] = (-1, 0.0)
             else:
-                duration = _duration(model, service, w, rnd)
+                samples = svc.samples
+                if samples:
+                    duration = samples[int(rnd.random() * len(samples))]
+                else:
+                    duration = rnd.expovariate(1.0 / svc.mean)
+                if svc.factors:
+                    duration *= svc.factors.get(w, 1.0)
                 running[w] = (service, queues.arrived[index])
+            if gaps:
+                duration += gaps[int(rnd.random() * len(gaps))]
             counter += 1
             heapq.heappush(events, (t + duration, counter, _FREE, w))
             idle[w] = False
