@@ -33,7 +33,7 @@ def test_future_timestamps_are_ignored() -> None:
     stats = history.stats("A")
     assert len(stats.samples) == 5
     assert stats.mean_seconds == pytest.approx(240.0)
-    assert history == build_history(past + [finishing_later], NOW)
+    assert history == build_history([*past, finishing_later], NOW)
     assert sum(history.arrivals_per_hour["A"]) == pytest.approx(
         sum(build_history([*past, finishing_later], NOW).arrivals_per_hour["A"])
     )

@@ -46,11 +46,11 @@ def test_defaults() -> None:
     window = scenario.windows[0]
     assert window.hours == ((540, 630),)
     assert window.speed == 1.0
-    assert S0_is_markovian()
 
 
-def S0_is_markovian() -> bool:  # noqa: N802
-    return load_scenario("S0").markovian() and not load_scenario("S5").markovian()
+def test_floor_only_where_the_model_is_exact() -> None:
+    assert load_scenario("S0").markovian()
+    assert not load_scenario("S5").markovian()
 
 
 def _broken(path: str, value: Any) -> dict[str, Any]:
