@@ -17,6 +17,7 @@ from queue_server.service.errors import invalid, not_found
 
 log = logging.getLogger(__name__)
 REPLAY_PAGE = 500
+FRAME_CACHE = 4096
 
 
 def _last_event_id(request: web.Request) -> int | None:
@@ -28,10 +29,17 @@ def _last_event_id(request: web.Request) -> int | None:
     return int(raw)
 
 
-def frame(event: EventRecord) -> bytes:
-    """One SSE message."""
+def frame(event: EventRecord, cache: dict[int, bytes] | None = None) -> bytes:
+    """One SSE message; with the bus's ``cache``, encoded once however many screens get it."""
+    if cache is not None and (cached := cache.get(event.id)) is not None:
+        return cached
     data = json.dumps(event.data, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n".encode()
+    encoded = f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n".encode()
+    if cache is not None:
+        if len(cache) >= FRAME_CACHE:
+            cache.clear()
+        cache[event.id] = encoded
+    return encoded
 
 
 async def hall_events(request: web.Request) -> web.StreamResponse:
@@ -93,9 +101,11 @@ async def _live(
     sent: int,
 ) -> None:
     ping = state(request).settings.sse_ping_seconds
+    cache = state(request).bus.frames
     while True:
         try:
-            event = await asyncio.wait_for(subscription.next(), timeout=ping)
+            async with asyncio.timeout(ping):
+                event = await subscription.next()
         except TimeoutError:
             await response.write(b": ping\n\n")
             continue
@@ -103,5 +113,5 @@ async def _live(
             return
         if event.id <= sent:
             continue
-        await response.write(frame(event))
+        await response.write(frame(event, cache))
         sent = event.id

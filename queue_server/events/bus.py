@@ -21,31 +21,31 @@ class Subscription:
 
     def __init__(self, bus: EventBus, hall_id: str, maxsize: int) -> None:
         self.hall_id = hall_id
-        self.queue: asyncio.Queue[EventRecord] = asyncio.Queue(maxsize)
-        self.overflowed = asyncio.Event()
+        self.maxsize = maxsize
+        self.overflowed = False
+        self._queue: asyncio.Queue[EventRecord | None] = asyncio.Queue()
         self._bus = bus
 
     def offer(self, event: EventRecord) -> None:
-        """Queue an event, or mark the subscription as fallen behind."""
-        if self.overflowed.is_set():
+        """Queue an event, or end the subscription once it has fallen ``maxsize`` behind."""
+        if self.overflowed:
             return
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.overflowed.set()
+        if self._queue.qsize() >= self.maxsize:
+            self.end()
+            return
+        self._queue.put_nowait(event)
+
+    def end(self) -> None:
+        """Mark the subscriber as fallen behind (or shut down): :meth:`next` returns None."""
+        if not self.overflowed:
+            self.overflowed = True
+            self._queue.put_nowait(None)
 
     async def next(self) -> EventRecord | None:
-        """The next event, or None once the subscriber has fallen behind."""
-        if self.overflowed.is_set():
+        """The next event, or None once the subscription has ended."""
+        if self.overflowed and self._queue.empty():
             return None
-        getter = asyncio.ensure_future(self.queue.get())
-        dropped = asyncio.ensure_future(self.overflowed.wait())
-        done, pending = await asyncio.wait({getter, dropped}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        if getter in done:
-            return getter.result()
-        return None
+        return await self._queue.get()
 
     def close(self) -> None:
         """Stop receiving events."""
@@ -59,6 +59,8 @@ class EventBus:
         self._loop = loop
         self._subscribers: dict[str, set[Subscription]] = {}
         self.last_event_id: dict[str, int] = {}
+        self.frames: dict[int, bytes] = {}
+        """Encoded SSE frames by event id, shared by every stream of this server."""
 
     def subscribe(self, hall_id: str, maxsize: int = 1000) -> Subscription:
         """Start receiving the hall's events (``"*"``: every hall's)."""
@@ -76,7 +78,7 @@ class EventBus:
         """End every subscription (shutdown): their streams close and clients reconnect."""
         for subscribers in self._subscribers.values():
             for subscription in subscribers:
-                subscription.overflowed.set()
+                subscription.end()
 
     def subscriber_count(self) -> int:
         """How many subscriptions are live."""
