@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_DATA ?= demo-data
 
-.PHONY: demo test check lint format system-deps clean
+.PHONY: demo test check lint format system-deps voice clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,11 @@ $(STAMP): pyproject.toml
 system-deps:
 	@sh scripts/system-deps.sh
 
-demo: $(STAMP)
+# Calling clips rendered with espeak-ng (pages fall back to Web Speech without them).
+voice: $(STAMP) system-deps
+	$(PY) -m display.voice.build --out display/static/voice
+
+demo: $(STAMP) voice
 	$(VENV)/bin/onevisit demo --data $(DEMO_DATA)
 
 test: $(STAMP) system-deps
