@@ -217,3 +217,55 @@ async def test_heartbeats_store_health_and_emit_changes_only(hall: Hall) -> None
     response.close()
     assert text.count("event: device.health") == 3
     assert "paper_out" in text
+
+
+async def test_transfer_to_a_window_shows_as_pinned_there(hall: Hall) -> None:
+    await hall.issue("s-a")
+    hall.clock.advance(3)
+    await hall.issue("s-b")
+    called = await ok(hall, "clerk1", "POST", f"{W1}/call-next")
+    assert called["ticket"]["number"] == "A001"
+    targets = (await ok(hall, "clerk1", "GET", f"{W1}/console"))["transfer_targets"]
+    assert [w["id"] for w in targets["windows"]] == ["w2", "w3"]
+    await ok(hall, "clerk1", "POST", f"{W1}/transfer", {"window_id": "w3"})
+    three = await ok(hall, "clerk3", "GET", "/api/v1/windows/w3/console")
+    assert [(t["number"], t["rule"]) for t in three["queue"]] == [
+        ("A001", "pinned"),
+        ("B001", "score"),
+    ]
+    assert three["queue"][0]["waited_minutes"] == 3.0
+    two = await ok(hall, "clerk2", "GET", "/api/v1/windows/w2/console")
+    assert [t["number"] for t in two["queue"]] == ["B001"]
+
+
+async def test_no_personal_data_leaves_the_staff_views(hall: Hall) -> None:
+    issued = await ok(
+        hall,
+        "desk",
+        "POST",
+        "/api/v1/halls/h1/help-desk/tickets",
+        {"service_id": "s-a", "id_number": VALID_ID, "green": True, "green_reason": "ill"},
+    )
+    assert VALID_ID not in json.dumps(issued)
+    await ok(hall, "kiosk", "POST", "/api/v1/halls/h1/help-requests", {"message": "轮椅"})
+    await ok(hall, "manager", "PUT", "/api/v1/halls/h1/rules", {"long_wait_minutes": 20})
+    # the public event stream: numbers and windows, never the ID or the green-channel reason
+    response = await hall.client.get(
+        "/api/v1/halls/h1/events", headers={"Last-Event-ID": "0"}, timeout=None
+    )
+    text = ""
+    async for chunk in response.content.iter_any():
+        text += chunk.decode()
+        if "settings.changed" in text:
+            break
+    response.close()
+    assert "ticket.issued" in text and "help.requested" in text
+    assert VALID_ID not in text and VALID_ID[:6] not in text
+    assert '"ill"' not in text
+    floor = await ok(hall, "manager", "GET", "/api/v1/halls/h1/floor")
+    assert VALID_ID[:6] not in json.dumps(floor)
+    # the kiosk may not read staff views
+    assert await error(hall, "kiosk", "GET", "/api/v1/halls/h1/help-requests", None, 403)
+    assert await error(
+        hall, "kiosk", "POST", "/api/v1/halls/h1/help-desk/lookup", {"number": "A001"}, 403
+    )

@@ -3,6 +3,7 @@ today's charts, the CSV report and the audit log."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,7 @@ async def today_and_audit(site: Site, boss: Page, artifacts: Path) -> None:
         await boss.click("#export-csv")
     download = await download_info.value
     path = await download.path()
-    text = Path(path).read_text(encoding="utf-8-sig")
+    text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("number,service_code,service,class")
     assert len(text.strip().splitlines()) == 5
     await boss.click("#tab-audit")
