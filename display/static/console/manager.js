@@ -414,7 +414,30 @@ async function renderAudit() {
       el("th", {}, "操作人"), el("th", {}, "操作"), el("th", {}, "内容"))),
     el("tbody", {}, audit.map((a) => el("tr", {}, el("td", {}, localTime(a.at)),
       el("td", {}, a.actor), el("td", {}, a.action),
-      el("td", {}, el("code", {}, JSON.stringify(a.detail)))))))));
+      el("td", { class: "detail" }, describe(a.detail))))))));
+}
+
+function flatten(value, prefix = "", out = {}) {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    for (const [key, inner] of Object.entries(value)) flatten(inner, prefix ? `${prefix}.${key}` : key, out);
+  } else {
+    out[prefix] = JSON.stringify(value);
+  }
+  return out;
+}
+
+// An audit detail: "key: before → after" for changes, "key: value" otherwise.
+function describe(detail) {
+  const { before, after, ...rest } = detail;
+  const lines = Object.entries(flatten(rest)).map(([key, value]) => `${key}: ${value}`);
+  if (before && after) {
+    const old = flatten(before);
+    const now = flatten(after);
+    for (const key of new Set([...Object.keys(old), ...Object.keys(now)])) {
+      if (old[key] !== now[key]) lines.push(`${key}: ${old[key] ?? "—"} → ${now[key] ?? "—"}`);
+    }
+  }
+  return el("code", {}, lines.join("\n"));
 }
 
 // ---- shell ---------------------------------------------------------------------------------
