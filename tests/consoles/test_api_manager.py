@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
 
 from queue_server.service.stats import REPORT_COLUMNS
+from tests.consoles.conftest import console_site
 from tests.consoles.helpers import VALID_ID, error, ok, send
-from tests.queue_server.conftest import Hall
+from tests.queue_server.conftest import Hall, MakeHall
+from tests.queue_server.site import PASSWORD
 
 H = "/api/v1/halls/h1"
 
@@ -250,3 +253,31 @@ async def test_today_figures_and_the_csv_day_report(hall: Hall) -> None:
     assert VALID_ID[:6] not in text and "*" not in text
     empty = await send(hall, "manager", "GET", f"{H}/report.csv?day=2020-01-01")
     assert (await empty.read()).decode("utf-8-sig").strip() == ",".join(REPORT_COLUMNS)
+
+
+async def test_a_manager_steers_only_the_halls_they_manage(make_hall: MakeHall) -> None:
+    site = console_site()
+    second = copy.deepcopy(site["halls"][0])
+    second["id"] = "h2"
+    second["name"] = "第二大厅"
+    for service in second["services"]:
+        service["id"] = "h2-" + service["id"]
+    for window in second["windows"]:
+        window["id"] = "h2-" + window["id"]
+        window["profile"] = {"h2-s-a": 1, "h2-s-b": 1}
+    site["halls"].append(second)
+    site["staff"].append(
+        {"username": "boss", "password": PASSWORD, "role": "manager", "halls": ["h1", "h2"]}
+    )
+    hall = await make_hall(site)
+    for hall_id in ("h1", "h2"):
+        floor = await ok(hall, "boss", "GET", f"/api/v1/halls/{hall_id}/floor")
+        assert floor["hall"]["id"] == hall_id
+    assert await error(hall, "manager", "GET", "/api/v1/halls/h2/floor", None, 403)
+    assert await error(hall, "manager", "PUT", "/api/v1/services/h2-s-a/rules", {}, 403)
+    assert await error(
+        hall, "manager", "PUT", "/api/v1/windows/h2-w1/profile", {"services": {}}, 403
+    )
+    await ok(hall, "boss", "PUT", "/api/v1/halls/h2/rules", {"policy": {"recall_limit": 5}})
+    h1 = await ok(hall, "boss", "GET", "/api/v1/halls/h1/settings")
+    assert h1["rules"]["policy"]["recall_limit"] == 3
