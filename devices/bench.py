@@ -31,9 +31,11 @@ BENCH_CONFIG = CardReaderSimConfig(
 )
 
 
-def _wait(sim: CardReaderSimulator, what: str, target: int, timeout: float = 2.0) -> bool:
+def _wait(
+    sim: CardReaderSimulator, what: str, target: int, stop: threading.Event, timeout: float = 2.0
+) -> None:
     with sim.changed:
-        return bool(sim.changed.wait_for(lambda: getattr(sim, what) >= target, timeout))
+        sim.changed.wait_for(lambda: stop.is_set() or getattr(sim, what) >= target, timeout)
 
 
 def _citizen(sim: CardReaderSimulator, cards: list[CardData], stop: threading.Event) -> None:
@@ -43,10 +45,10 @@ def _citizen(sim: CardReaderSimulator, cards: list[CardData], stop: threading.Ev
             return
         reads = sim.reads_served
         sim.place(card)
-        _wait(sim, "reads_served", reads + 1)
-        _wait(sim, "finds", sim.finds + 2)
+        _wait(sim, "reads_served", reads + 1, stop)
+        _wait(sim, "finds", sim.finds + 2, stop)
         sim.remove()
-        _wait(sim, "finds", sim.finds + 1)
+        _wait(sim, "finds", sim.finds + 1, stop)
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -103,6 +105,8 @@ async def _run(n: int, transport: str, poll_interval: float, rearm: bool) -> dic
             await asyncio.wait_for(consumer, 1.0)
     finally:
         stop.set()
+        with sim.changed:
+            sim.changed.notify_all()
         await reader.close()
         host.stop()
     return _report(n, cards, seen, errors, sim, time.monotonic() - started) | {

@@ -15,18 +15,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from devices import jsonout
-from devices.bus.callerbus import KeypadSimConfig, KeypadSimulator
-from devices.bus.led import LedSimulator, OnbonDisplay
 from devices.card_reader import CardData, CardReader, CardReaderSimulator
 from devices.errors import DeviceError, DeviceUnavailable
-from devices.printer import SAMPLE_TICKET, PrinterSimulator, ReceiptPrinter
-from devices.printer.status import UNKNOWN
 from devices.sim.base import SimDevice
 from devices.sim.runner import parse_knobs, run
 from devices.transport import SerialTransport
 
 EXIT_FAILED = 1
 EXIT_NO_PORT = 2
+# A printer answers DLE EOT within milliseconds; three silent queries stay well under 5 s.
+STATUS_TIMEOUT = 0.5
 
 
 def _card_reader(args: argparse.Namespace) -> SimDevice:
@@ -38,18 +36,24 @@ def _card_reader(args: argparse.Namespace) -> SimDevice:
 
 
 def _printer(args: argparse.Namespace) -> SimDevice:
+    from devices.printer.simulator import PrinterSimulator
+
     device = PrinterSimulator()
     device.set_knobs(parse_knobs(args.set))
     return device
 
 
 def _led(args: argparse.Namespace) -> SimDevice:
+    from devices.bus.led import LedSimulator
+
     device = LedSimulator()
     device.control({"cmd": "set", **parse_knobs(args.set)})
     return device
 
 
 def _keypad(args: argparse.Namespace) -> SimDevice:
+    from devices.bus.callerbus import KeypadSimConfig, KeypadSimulator
+
     knobs = parse_knobs(args.set)
     evaluators = {int(k): v for k, v in knobs.get("evaluators", {}).items()}
     return KeypadSimulator(KeypadSimConfig(knobs.get("keypads", [1]), evaluators))
@@ -102,7 +106,11 @@ async def _read_card(args: argparse.Namespace) -> int:
 
 
 async def _printer_status(args: argparse.Namespace) -> int:
-    printer = ReceiptPrinter(SerialTransport(args.port, baudrate=args.baudrate))
+    from devices.printer import ReceiptPrinter
+    from devices.printer.status import UNKNOWN
+
+    transport = SerialTransport(args.port, baudrate=args.baudrate)
+    printer = ReceiptPrinter(transport, status_timeout=STATUS_TIMEOUT)
     try:
         await printer.open()
     except DeviceUnavailable as err:
@@ -120,7 +128,10 @@ async def _printer_status(args: argparse.Namespace) -> int:
 
 
 async def _print_test(args: argparse.Namespace) -> int:
-    printer = ReceiptPrinter(SerialTransport(args.port, baudrate=args.baudrate))
+    from devices.printer import SAMPLE_TICKET, ReceiptPrinter
+
+    transport = SerialTransport(args.port, baudrate=args.baudrate)
+    printer = ReceiptPrinter(transport, status_timeout=STATUS_TIMEOUT)
     try:
         await printer.open()
     except DeviceUnavailable as err:
@@ -137,6 +148,8 @@ async def _print_test(args: argparse.Namespace) -> int:
 
 
 async def _led_show(args: argparse.Namespace) -> int:
+    from devices.bus.led import OnbonDisplay
+
     display = OnbonDisplay(SerialTransport(args.port, baudrate=args.baudrate), address=args.address)
     try:
         async with display:

@@ -10,6 +10,7 @@ configuration switches between hardware and simulators without code changes.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from typing import Protocol
 
@@ -100,10 +101,15 @@ class SerialTransport:
         port, self._port = self._port, None
         if port is None:
             return
+        # pyserial's socket:// handler skips close() when shutdown() fails on a
+        # connection the peer already dropped, which would leak the socket.
+        sock = getattr(port, "_socket", None)
         try:
             port.close()
         except (serial.SerialException, OSError) as err:
             _LOG.debug("closing %s failed: %s", self.url, err)
+        if isinstance(sock, socket.socket):
+            sock.close()
 
     def _require(self) -> _Port:
         if self._port is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -108,7 +108,7 @@ class LedSimulator(SimDevice):
 
     def __init__(self, config: LedSimConfig | None = None) -> None:
         super().__init__()
-        self.config = config or LedSimConfig()
+        self.config = replace(config) if config else LedSimConfig()
         self.changed = threading.Condition(self.lock)
         self.areas: dict[int, dict[str, str]] = {}
         self.brightness = 16

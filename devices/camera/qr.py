@@ -41,17 +41,24 @@ def classify(text: str, rules: QrRules | None = None) -> QrCode:
 
 
 class QrDecoder:
-    """Wraps one ``cv2.QRCodeDetector`` (not thread-safe: one per worker)."""
+    """OpenCV's ArUco-based QR detector, then the classic one for what it missed.
+
+    Neither detector finds every code (each misses some the other reads), so
+    both run on frames where the first found nothing. Not thread-safe: one per
+    worker. Micro-QR is not supported.
+    """
 
     def __init__(self) -> None:
-        self._detector = cv2.QRCodeDetector()
+        self._detectors = (cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector())
 
     def decode(self, frame: Frame) -> list[str]:
-        """Every non-empty payload found in ``frame`` (Micro-QR is not supported)."""
-        try:
-            ok, texts, _, _ = self._detector.detectAndDecodeMulti(frame)
-        except cv2.error:
-            return []
-        if not ok:
-            return []
-        return [text for text in texts if text]
+        """Every non-empty payload found in ``frame``."""
+        for detector in self._detectors:
+            try:
+                ok, texts, _, _ = detector.detectAndDecodeMulti(frame)
+            except cv2.error:
+                continue
+            found = [text for text in texts if text] if ok else []
+            if found:
+                return found
+        return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from devices.card_reader import codec
@@ -47,7 +47,7 @@ class CardReaderSimulator(SimDevice):
         self, config: CardReaderSimConfig | None = None, card: CardData | None = None
     ) -> None:
         super().__init__()
-        self.config = config or CardReaderSimConfig()
+        self.config = replace(config) if config else CardReaderSimConfig()
         self.changed = threading.Condition(self.lock)
         self._decoder = FrameDecoder(min_len=2, max_len=0x100)
         self._card = card

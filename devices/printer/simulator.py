@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from devices.printer import status as st
@@ -47,7 +47,7 @@ class PrinterSimulator(SimDevice):
 
     def __init__(self, config: PrinterSimConfig | None = None) -> None:
         super().__init__()
-        self.config = config or PrinterSimConfig()
+        self.config = replace(config) if config else PrinterSimConfig()
         self.changed = threading.Condition(self.lock)
         self.raw = bytearray()
         self.receipts: list[Receipt] = []
