@@ -64,6 +64,23 @@ async def test_a_call_on_one_console_shows_on_the_other_and_the_manager(
         await site.issue("s-b")
         await expect(one.locator("#queue tbody tr")).to_have_count(2, timeout=1000)
         await expect(two.locator("#queue tbody tr")).to_have_count(2, timeout=1000)
+
+        # clerk 2 sends B001 to window 1: it heads window 1's list, pinned, at once
+        await two.keyboard.press("t")
+        await two.locator("#picker button", has_text="1 号窗口").click()
+        await expect(one.locator("#queue tbody tr").first).to_contain_text("B001", timeout=1000)
+        await expect(one.locator("#queue tbody tr").first).to_contain_text("转入本窗口")
+        await expect(boss.locator("#win-2-current")).to_have_text("—", timeout=1000)
+        # clerk 1 finishes A001 and takes B001; clerk 1 pauses, the manager sees it
+        await one.keyboard.press("Space")
+        await expect(one.locator("#current-number")).to_have_text("B001")
+        await expect(boss.locator("#win-1-current")).to_have_text("B001", timeout=1000)
+        await one.keyboard.press("h")
+        await expect(boss.locator("#win-1-current")).to_have_text("—", timeout=1000)
+        await one.keyboard.press("p")
+        await expect(boss.locator("#win-1 .state")).to_have_text("暂停", timeout=1000)
+        await expect(two.locator("#queue tbody tr")).to_have_count(2)
+        await boss.screenshot(path=str(artifacts / "manager-floor-paused.png"))
     finally:
         await site.http.close()
 
