@@ -11,14 +11,18 @@ applies; a pty has no wire time).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import statistics
+import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
+from devices import jsonout
 from devices.card_reader import samples
 from devices.card_reader.model import CardData
 from devices.card_reader.reader import CardReader
@@ -153,3 +157,27 @@ def run_read_loop_bench(
     if transport not in ("pty", "tcp", "inprocess"):
         raise ValueError("transport must be 'pty', 'tcp' or 'inprocess'")
     return asyncio.run(_run(n, transport, poll_interval, rearm_requires_lift))
+
+
+def bench_main(argv: Sequence[str] | None = None) -> int:
+    """``python -m devices.bench [N] [--transport pty|tcp|inprocess]``: one JSON line."""
+    parser = argparse.ArgumentParser(prog="devices.bench", description=__doc__)
+    parser.add_argument("placements", type=int, nargs="?", default=1000)
+    parser.add_argument("--transport", choices=["pty", "tcp", "inprocess"], default="pty")
+    parser.add_argument("--poll-interval", type=float, default=0.002, help="seconds")
+    parser.add_argument(
+        "--keep-finding", action="store_true", help="the reader keeps finding a card left on it"
+    )
+    args = parser.parse_args(argv)
+    result = run_read_loop_bench(
+        args.placements,
+        transport=args.transport,
+        poll_interval=args.poll_interval,
+        rearm_requires_lift=not args.keep_finding,
+    )
+    jsonout.emit(result)
+    return 0 if result["missed"] == result["doubled"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(bench_main())

@@ -22,13 +22,13 @@ BASE_KEYS = (
 _BINARY = {"photo", "fingerprint"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class CardData:
     """The machine-readable data of one identity card.
 
     Fields the card type does not carry are ``None``. ``photo`` is the 1024-byte
     WLT blob: opaque (no open decoder exists), never logged, never stored, and
-    left out of :meth:`to_json`.
+    left out of :meth:`to_json`. ``repr()`` shows only the type and a masked number.
     """
 
     card_type: str
@@ -53,6 +53,13 @@ class CardData:
     new_address: str | None = None
     photo: bytes = field(default=b"", repr=False, compare=False)
     fingerprint: bytes = field(default=b"", repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        """Masked, so a card that ends up in a log or traceback does not leak who it is."""
+        number = self.id_number
+        masked = number[:6] + "*" * max(len(number) - 10, 0) + number[-4:]
+        kind = self.card_type
+        return f"CardData(card_type={kind!r}, id_number={masked!r}, expired={self.expired})"
 
     def to_json(self) -> dict[str, Any]:
         """The ``read-card --json`` object: base keys always, others when present."""
