@@ -105,6 +105,7 @@ def floor(tx: ReadTx, actor: Actor, hall_id: str, now: datetime) -> dict[str, An
                 },
                 "served_today": len(done),
                 "avg_service_minutes": _mean(times),
+                "held": sum(1 for r in rows if r["window_id"] == w["id"] and r["status"] == "held"),
             }
         )
     waiting = tx.all(

@@ -134,6 +134,8 @@ const helpBox = el("ul", { class: "help-list", id: "help-requests" });
 async function refreshHelp() {
   const { help_requests: items } = await api("GET",
     `/api/v1/halls/${encodeURIComponent(hall.id)}/help-requests`);
+  const waiting = items.filter((r) => r.status === "open").length;
+  document.title = `${waiting ? `(${waiting}) ` : ""}OneVisit · 导服台 Help desk`;
   if (!items.length) {
     helpBox.replaceChildren(el("li", { class: "muted" }, "暂无求助 No open requests"));
     return;

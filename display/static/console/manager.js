@@ -58,7 +58,7 @@ function windowCard(w) {
     el("div", { class: "muted" }, w.current
       ? `${STATUS_NAMES[w.current.status] || w.current.status} · ${minutes(w.current.since_minutes)}`
       : "空闲 idle"),
-    el("div", {}, `办理人 ${w.clerk || "—"}`),
+    el("div", {}, `办理人 ${w.clerk || "—"}`, w.held ? ` · 挂起 ${w.held}` : ""),
     el("div", {}, "今日 ", el("b", { class: "served" }, String(w.served_today)),
       ` 件 · 平均 ${minutes(w.avg_service_minutes)}`),
     el("div", { class: "buttons" }, buttons.map(([move, label]) => el("button", {
