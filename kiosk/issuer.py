@@ -14,11 +14,12 @@ import contextlib
 import logging
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kiosk.client import ApiError, HallClient, Unreachable, format_time
+from kiosk.client import ApiError, ClockSample, HallClient, Unreachable, format_time
 from kiosk.store import AsyncStore
 
 _LOG = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class Issuer:
         self.catalog: dict[str, Any] = {}
         self.rejected = 0
         self.synced_total = 0
+        self._samples: deque[ClockSample] = deque(maxlen=8)
 
     # -- network state --------------------------------------------------------------------
 
@@ -83,10 +85,20 @@ class Issuer:
             _LOG.warning("heartbeat refused: %s", err.code)
             self.mark(True)
             return True
-        self.offset = sample.offset
+        # Like NTP: the sample with the shortest round trip has the smallest error (the server
+        # reads its clock before its own write, so a slow write skews a sample).
+        self._samples.append(sample)
+        self.offset = min(self._samples, key=lambda s: s.round_trip).offset
         self.offset_measured_at = time.monotonic()
         self.mark(True)
         return True
+
+    @property
+    def clock_error(self) -> float | None:
+        """Bound of the offset's error in seconds (half the best round trip), or None."""
+        if not self._samples:
+            return None
+        return min(s.round_trip for s in self._samples) / 2
 
     def server_now(self) -> datetime:
         """The kiosk's clock corrected by the measured offset (the kiosk's own if unknown)."""

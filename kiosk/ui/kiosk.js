@@ -141,7 +141,9 @@ const screens = {
   },
   refused() {
     const r = view.refusal || {};
-    const when = r.next_local ? `<p class="big" id="come-back">${t("come_back", { when: esc(r.next_local) })}</p>` : "";
+    const when = r.next_local ? `<p class="big" id="come-back">${t("come_back", { when: esc(r.next_local) })}</p>`
+      : (r.code === "quota_reached" || r.code === "no_capacity_today"
+        ? `<p class="big" id="come-back">${t("come_tomorrow")}</p>` : "");
     const alts = (r.alternatives || []).map((h) => `<li>${esc(pick(h.name, h.name_en))} · ${esc(h.address)}
       ${h.eta_minutes != null ? ` · ${t("alt_wait", { n: h.eta_minutes })}` : ""}</li>`).join("");
     return {
