@@ -40,6 +40,13 @@ GREEN_REASONS = (
 """Kinds of certificate the help desk checks for the green channel (绿色通道)."""
 
 HELP_KINDS = ("help", "no_id_card", "printer", "payment", "other")
+HELP_KIND_NAMES = {
+    "help": "需要协助",
+    "no_id_card": "没带身份证",
+    "printer": "打印机问题",
+    "payment": "缴费问题",
+    "other": "其他",
+}
 OPEN_TICKET_STATUSES = ("waiting", "not_arrived", "called", "serving", "held")
 
 

@@ -18,7 +18,7 @@ from queue_server.service.actors import Actor
 from queue_server.service.console import minutes_since
 from queue_server.service.estimates import closed_form
 from queue_server.service.health import devices_with_health
-from queue_server.service.help import list_help_requests
+from queue_server.service.help import HELP_KIND_NAMES, list_help_requests
 from queue_server.service.rows import Hall, load_hall, parse_iso, service_from_row
 from queue_server.store.db import ReadTx
 
@@ -165,7 +165,9 @@ def floor(tx: ReadTx, actor: Actor, hall_id: str, now: datetime) -> dict[str, An
         {
             "kind": "help_request",
             "request_id": h["id"],
-            "text": f"{h['device_label'] or h['device_id']} 请求协助（{h['kind']}）",
+            "text": f"{h['device_label'] or h['device_id']} 请求协助："
+            f"{HELP_KIND_NAMES.get(h['kind'], h['kind'])}"
+            + (f"（{h['message']}）" if h["message"] else ""),
         }
         for h in help_requests
     ]
