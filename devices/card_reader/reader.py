@@ -104,6 +104,8 @@ class CardReader:
     def _poll_blocking(
         self, new_address: bool = False, fingerprint: bool = False
     ) -> CardData | None:
+        if not self.transport.is_open:
+            self._open_blocking()
         if not self._protocol.find():
             return None
         return self._protocol.read_card(

@@ -36,7 +36,8 @@ class ReceiptPrinter:
 
     ``status()`` asks DLE EOT 1, 2 and 4 and treats a silent printer as unknown.
     ``print_ticket()`` refuses (typed error) only when the printer says it cannot
-    print; an unknown status does not block printing.
+    print; an unknown status does not block printing. A port that went away is
+    reopened on the next call.
     """
 
     def __init__(
@@ -70,6 +71,8 @@ class ReceiptPrinter:
         return await self._worker.run(self._status_blocking)
 
     def _status_blocking(self) -> st.PrinterStatus:
+        if not self.transport.is_open:
+            self.transport.open()
         self.transport.discard_input()
         replies = [
             self._escpos.query_status(st.DLE_EOT + bytes([n]))

@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 import tty
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -123,8 +124,8 @@ class _ThreadedHost:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def _spawn(self, target: object, name: str) -> None:
-        thread = threading.Thread(target=target, name=name, daemon=True)  # type: ignore[arg-type]
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
 

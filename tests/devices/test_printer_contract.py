@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from devices.errors import CoverOpen, PaperOut
-from devices.printer import SAMPLE_TICKET, ReceiptPrinter, render_ticket
+from devices.errors import CoverOpen, DeviceUnavailable, PaperOut
+from devices.printer import SAMPLE_TICKET, PrinterSimulator, ReceiptPrinter, render_ticket
+from devices.sim.hosts import TcpHost
+from devices.transport import SerialTransport
 from tests.devices.conftest import Rig
 
 
@@ -74,3 +76,21 @@ async def test_paper_runs_low_while_printing(printer_rig: Rig) -> None:
     async with _printer(printer_rig) as printer:
         await printer.print_ticket(SAMPLE_TICKET)
         assert (await printer.status()).paper == "near_end"
+
+
+async def test_printer_comes_back_after_unplugging() -> None:
+    sim = PrinterSimulator()
+    host = TcpHost(sim)
+    printer = ReceiptPrinter(SerialTransport(host.url), status_timeout=0.3)
+    try:
+        async with printer:
+            assert (await printer.status()).paper == "ok"
+            host.unplug()
+            with pytest.raises(DeviceUnavailable):
+                await printer.status()
+            host.replug()
+            assert (await printer.status()).online is True
+            await printer.print_ticket(SAMPLE_TICKET)
+    finally:
+        host.stop()
+    assert len(sim.receipts) == 1
