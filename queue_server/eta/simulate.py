@@ -230,6 +230,26 @@ class _Draws:
         return -math.log(1.0 - self.random()) / rate
 
 
+def _normal_overtakes(model: _Model) -> list[bool]:
+    """Whether a normal walk-in of each service can be called before a waiting ticket.
+
+    It can only where some window weighs its service more than another service it
+    serves (its score then grows faster). Elsewhere it queues behind everyone already
+    there and the simulation leaves it out, unless tickets will still join with an
+    earlier arrival time (remote check-ins, appointments, transfers), which could find
+    the windows busy with such walk-ins.
+    """
+    late_joiners = any(i.check_in is not None for i in model.initial) or any(
+        s.transfer > 0 for s in model.services
+    )
+    out = [late_joiners] * len(model.services)
+    for profile in model.profiles:
+        for service, weight in profile.items():
+            if weight > 0 and any(w < weight for s, w in profile.items() if s != service):
+                out[service] = True
+    return out
+
+
 class _ArrivalStream:
     """Future walk-ins as one merged Poisson stream, piecewise constant per local hour."""
 
@@ -239,14 +259,20 @@ class _ArrivalStream:
         start = 0.0
         stop = model.hour_offset + 3600.0
         hour = model.hour0
+        overtakes = _normal_overtakes(model)
         while start < self.end:
             mix: list[tuple[float, int, float]] = []
             total = 0.0
             for code, svc in enumerate(model.services):
                 rate = svc.rates[hour % 24] / 3600.0
+                green = svc.green
+                if not overtakes[code]:
+                    # Only its green tickets can get ahead of anyone already waiting.
+                    rate *= green
+                    green = 1.0
                 if rate > 0:
                     total += rate
-                    mix.append((total, code, svc.green))
+                    mix.append((total, code, green))
             self.segments.append((min(stop, self.end), total, mix))
             start = stop
             stop += 3600.0
