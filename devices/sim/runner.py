@@ -94,8 +94,8 @@ def run(
     jsonout.emit({"port": host.url})
     threading.Thread(target=_control_loop, args=(host,), daemon=True).start()
     try:
-        while not done.wait(0.5):
-            pass
+        while not done.is_set():
+            done.wait(0.5)
     finally:
         host.stop()
     return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.bus import caller, onbon
@@ -24,6 +24,7 @@ def test_crc16_arc_check_value() -> None:
     assert onbon.crc16_arc(b"123456789") == 0xBB3D
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=200))
 def test_escape_round_trip(data: bytes) -> None:
     escaped = onbon.escape(data)
@@ -31,6 +32,7 @@ def test_escape_round_trip(data: bytes) -> None:
     assert onbon.unescape(escaped) == data
 
 
+@settings(deadline=None)
 @given(
     st.integers(0, 0xFFFF),
     st.integers(0, 0xFFFF),
@@ -55,6 +57,7 @@ def test_onbon_damaged_frame_is_an_error() -> None:
     assert isinstance(item, ProtocolError)
 
 
+@settings(deadline=None)
 @given(
     st.text(alphabet="请到号窗口0123456789ABC", max_size=20),
     st.sampled_from(["red", "green", "yellow"]),
@@ -73,6 +76,7 @@ def test_caller_vectors() -> None:
     assert caller.show_frame(1, 7, "A023").data == bytes([0, 0, 7, 0, 2, 3])
 
 
+@settings(deadline=None)
 @given(st.integers(0, 255), st.integers(0, 255), st.binary(max_size=30), st.binary(max_size=10))
 def test_caller_round_trip_after_garbage(
     address: int, func: int, data: bytes, garbage: bytes

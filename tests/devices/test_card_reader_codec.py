@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.card_reader import cardtext, codec, idnumber, samples
@@ -81,6 +81,7 @@ def test_every_documented_status_has_a_text() -> None:
         assert status in codec.STATUS_TEXT
 
 
+@settings(deadline=None)
 @given(
     command=st.sampled_from(list(Command)),
     data=st.binary(max_size=300),
@@ -103,6 +104,7 @@ def test_decoder_resyncs_and_reassembles(
     assert out[-1].command == command
 
 
+@settings(deadline=None)
 @given(st.binary(min_size=1, max_size=50), st.integers(min_value=0, max_value=255))
 def test_corrupted_checksum_is_reported(data: bytes, flip: int) -> None:
     frame = bytearray(codec.encode_response(Status.OK, data))
@@ -252,6 +254,7 @@ def cards(draw: st.DrawFn) -> CardData:
     )
 
 
+@settings(deadline=None)
 @given(cards())
 def test_text_block_round_trip(card: CardData) -> None:
     block = cardtext.encode_text(card)
@@ -259,6 +262,7 @@ def test_text_block_round_trip(card: CardData) -> None:
     assert cardtext.decode_text(block) == card
 
 
+@settings(deadline=None)
 @given(cards())
 def test_json_round_trip(card: CardData) -> None:
     assert CardData.from_json(card.to_json()) == card

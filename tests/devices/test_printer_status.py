@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.printer import status
@@ -35,6 +35,7 @@ def test_reference_cross_check_vector() -> None:
     assert status.encode(False, False, "out") == {1: 0x1A, 2: 0x32, 3: 0x12, 4: 0x7E}
 
 
+@settings(deadline=None)
 @given(st.booleans(), st.booleans(), st.sampled_from(["ok", "near_end", "out"]))
 def test_encode_decode_round_trip(online: bool, cover: bool, paper: str) -> None:
     answers = status.encode(online, cover, paper)
@@ -42,6 +43,7 @@ def test_encode_decode_round_trip(online: bool, cover: bool, paper: str) -> None
     assert (decoded.online, decoded.cover_open, decoded.paper) == (online, cover, paper)
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=3), st.binary(max_size=3), st.binary(max_size=3))
 def test_garbage_is_never_ok(s1: bytes, s2: bytes, s4: bytes) -> None:
     decoded = status.decode(s1, s2, s4)
@@ -49,6 +51,7 @@ def test_garbage_is_never_ok(s1: bytes, s2: bytes, s4: bytes) -> None:
         assert decoded.paper in ("unknown", "out")
 
 
+@settings(deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=2000), max_size=12))
 def test_tokenizer_is_independent_of_chunking(cuts: list[int]) -> None:
     data = render_ticket(SAMPLE_TICKET)
