@@ -178,13 +178,18 @@ class CallQueues:
         bonus_normal, bonus_green, bonus_appointment = self.bonus
         queues = self.queues
         head_of = self._head
+        gone = self.gone
+        deadline = self.deadline
         oldest_normal: _Entry | None = None
         oldest_green: _Entry | None = None
         best: tuple[float, float, int, int] | None = None
+        head: _Entry | None
         for service, weight in services:
             normals, greens = queues[service]
             if normals:
-                head = head_of(normals, now)
+                head = normals[0]
+                if gone[head[2]] or deadline[head[2]] <= now:
+                    head = head_of(normals, now)
                 if head is not None:
                     if oldest_normal is None or head < oldest_normal:
                         oldest_normal = head
@@ -194,7 +199,9 @@ class CallQueues:
                     if best is None or key < best:
                         best = key
             if greens:
-                head = head_of(greens, now)
+                head = greens[0]
+                if gone[head[2]] or deadline[head[2]] <= now:
+                    head = head_of(greens, now)
                 if head is not None:
                     if oldest_green is None or head < oldest_green:
                         oldest_green = head

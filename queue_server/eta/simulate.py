@@ -30,7 +30,7 @@ from queue_server.eta.model import Estimate, HallState, Predictions, WindowMode
 EVENT_BUDGET = 4_000
 """Simulated calls per estimate across all replications (bounds the cost)."""
 
-MIN_REPLICATIONS = 8
+MIN_REPLICATIONS = 6
 MAX_REPLICATIONS = 128
 SMOOTH_BELOW = 40
 """With fewer replications the spread is pooled over tickets of similar expected wait."""
@@ -195,7 +195,10 @@ class _Model:
         )
 
     def callable_at(self, window: int, t: float) -> bool:
-        return any(a <= t < b for a, b in self.intervals[window])
+        for a, b in self.intervals[window]:  # noqa: SIM110 - a loop is faster here
+            if a <= t < b:
+                return True
+        return False
 
 
 class _Draws:
@@ -426,7 +429,7 @@ def _replicate(
     always = [spans == [(-math.inf, math.inf)] for spans in model.intervals]
 
     def try_call(w: int, t: float) -> None:
-        nonlocal counter, calls
+        nonlocal counter, calls, remaining
         if not always[w] and not model.callable_at(w, t):
             idle[w] = True
             return
@@ -441,7 +444,10 @@ def _replicate(
                 flush_ghosts(t, index)
             k = by_index.get(index, -1)
             if k >= 0:
-                settle(k, t)
+                if math.isnan(called[k]):
+                    called[k] = t
+                    if k in tracked_set:
+                        remaining -= 1
                 if is_probe[k]:
                     continue
             service = queues.service[index]
