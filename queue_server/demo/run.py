@@ -70,6 +70,38 @@ async def _register_kiosks(
     credentials["kiosk_tokens"] = tokens
 
 
+async def _start_kiosks(
+    base: str, data_dir: Path, hall_ids: list[str], tokens: dict[str, str]
+) -> list[tuple[str, str, asyncio.subprocess.Process]]:
+    """One kiosk agent per hall, on simulated devices, each in its own process on a free port.
+
+    The server never imports the kiosk: agents are started as ``onevisit kiosk`` processes,
+    which print ``{"url": …}`` once their page is served.
+    """
+    started = []
+    for hall_id in hall_ids:
+        config = data_dir / f"kiosk-{hall_id}.toml"
+        config.write_text(
+            f'server_url = "{base}"\ntoken = "{tokens[hall_id]}"\nhall_id = "{hall_id}"\n'
+            f'port = 0\ndata_dir = "kiosk-{hall_id}"\nsim_panel = true\n\n'
+            '[devices.card_reader]\nbackend = "sim"\n\n[devices.printer]\nbackend = "sim"\n',
+            encoding="utf-8",
+        )
+        config.chmod(0o600)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "onevisit", "kiosk", "--config", str(config),
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        try:
+            line = await asyncio.wait_for(proc.stdout.readline(), 30)
+            started.append((hall_id, json.loads(line)["url"], proc))
+        except (TimeoutError, ValueError, KeyError):
+            log.warning("the kiosk of %s did not start", hall_id)
+            proc.terminate()
+    return started
+
+
 def page_urls(base: str, hall_ids: list[str]) -> list[str]:
     """Every page the server serves, with a link per hall where a page takes one."""
     urls = [f"{base}/"]
@@ -103,6 +135,11 @@ async def run_demo(
     print("OneVisit demo city " + ("seeded" if fresh else "resumed"), flush=True)
     for url in page_urls(base, hall_ids):
         print(f"  {url}", flush=True)
+    kiosks = []
+    if not args.no_kiosks:
+        kiosks = await _start_kiosks(base, data_dir, hall_ids, credentials["kiosk_tokens"])
+        for hall_id, url, _ in kiosks:
+            print(f"  kiosk {hall_id}: {url}/  (with device simulator: {url}/sim)", flush=True)
     print(f"  credentials: {data_dir / CREDENTIALS}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -117,6 +154,11 @@ async def run_demo(
     if traffic is not None:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(traffic, 5)
+    for _, _, proc in kiosks:
+        if proc.returncode is None:
+            proc.terminate()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 5)
     await runner.cleanup()
     return 0
 
@@ -128,6 +170,7 @@ def demo_main(argv: Sequence[str]) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--data", type=Path, default=Path("demo-data"))
     parser.add_argument("--no-traffic", action="store_true", help="no simulated citizens/clerks")
+    parser.add_argument("--no-kiosks", action="store_true", help="no simulated kiosk agents")
     parser.add_argument("--speed", type=float, default=1.0, help="traffic speed-up factor")
     args = parser.parse_args(list(argv))
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
