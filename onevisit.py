@@ -18,7 +18,7 @@ commands:
   kiosk    run a kiosk agent            (onevisit kiosk --config FILE)
   sim      run a device simulator       (onevisit sim <device> --port pty|tcp://HOST:PORT)
   device   talk to a real or simulated device
-  bench    run a benchmark              (onevisit bench <name> ...)
+  bench    run a benchmark              (onevisit bench eta|load|fanout|kiosk|read-loop ...)
 
 Run 'onevisit <command> --help' for the options of one command.
 """
@@ -55,6 +55,15 @@ def _device(argv: Sequence[str]) -> int:
 
 
 def _bench(argv: Sequence[str]) -> int:
+    """Server benchmarks live in queue_server; device and kiosk ones in their packages."""
+    if argv and argv[0] == "read-loop":
+        from devices.bench import bench_main as devices_bench
+
+        return devices_bench(argv[1:])
+    if argv and argv[0] == "kiosk":
+        from kiosk.bench import main as kiosk_bench
+
+        return kiosk_bench(argv[1:])
     from queue_server.bench import bench_main
 
     return bench_main(argv)
