@@ -53,7 +53,7 @@ def _free_port() -> int:
 
 def _start_demo(data: Path) -> tuple[subprocess.Popen[bytes], str, str, str]:
     port = _free_port()
-    proc = subprocess.Popen(  # noqa: S603 - our own command line
+    proc = subprocess.Popen(
         [sys.executable, "-m", "onevisit", "demo", "--no-traffic", "--no-kiosks",
          "--port", str(port), "--data", str(data)],
         stdout=subprocess.DEVNULL,
@@ -64,7 +64,7 @@ def _start_demo(data: Path) -> tuple[subprocess.Popen[bytes], str, str, str]:
     while time.monotonic() < deadline:
         with (
             contextlib.suppress(OSError),
-            urllib.request.urlopen(base + "/healthz", timeout=1) as answer,  # noqa: S310
+            urllib.request.urlopen(base + "/healthz", timeout=1) as answer,
         ):
             if answer.status == 200:
                 creds = json.loads((data / "credentials.json").read_text(encoding="utf-8"))
@@ -72,7 +72,7 @@ def _start_demo(data: Path) -> tuple[subprocess.Popen[bytes], str, str, str]:
                 return proc, base, creds["kiosk_tokens"][hall], hall
         if proc.poll() is not None:
             break
-        time.sleep(0.2)  # noqa: TID251 - before the event loop starts
+        time.sleep(0.2)
     proc.kill()
     raise SystemExit("onevisit bench kiosk: the demo server did not start")
 

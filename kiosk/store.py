@@ -14,7 +14,7 @@ import asyncio
 import json
 import os
 import secrets
-import sqlite3  # noqa: TID251 - the kiosk's own offline queue, not the server's database
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
