@@ -102,13 +102,20 @@ async def _start_kiosks(
     return started
 
 
-def page_urls(base: str, hall_ids: list[str]) -> list[str]:
-    """Every page the server serves, with a link per hall where a page takes one."""
+WINDOW_PAGES = {"window", "evaluator"}
+HALL_PAGES = {"signage", "mobile"}
+
+
+def page_urls(base: str, hall_ids: list[str], first_window: str | None = None) -> list[str]:
+    """Every page the server serves, linked per hall (or to a window) where a page needs one."""
     urls = [f"{base}/"]
     for page in sorted(p.stem for p in display.PAGES_DIR.glob("*.html") if p.stem != "index"):
-        urls.append(f"{base}/{page}")
-        if page in {"signage", "mobile"}:
+        if page in HALL_PAGES:
             urls.extend(f"{base}/{page}?hall={hall_id}" for hall_id in hall_ids)
+        elif page in WINDOW_PAGES and first_window is not None:
+            urls.append(f"{base}/{page}?window={first_window}")
+        else:
+            urls.append(f"{base}/{page}")
     urls.append(f"{base}/api/v1/halls")
     urls.append(f"{base}/api/v1/openapi.json")
     return urls
@@ -133,7 +140,8 @@ async def run_demo(
     await site.start()
     base = f"http://{args.host}:{args.port}"
     print("OneVisit demo city " + ("seeded" if fresh else "resumed"), flush=True)
-    for url in page_urls(base, hall_ids):
+    first_window = next((c["window_id"] for c in credentials["clerks"]), None)
+    for url in page_urls(base, hall_ids, first_window):
         print(f"  {url}", flush=True)
     kiosks = []
     if not args.no_kiosks:
