@@ -54,6 +54,8 @@ class ServiceStats:
     mean_seconds: float
     window_factor: Mapping[str, float] = field(default_factory=dict)
     abandon_per_minute: float = 0.0
+    leave_hazard: tuple[float, ...] = ()
+    """Leaving rate per second by time already waited (bins of ``HAZARD_EDGES_S``)."""
     no_show_share: float = 0.0
     no_show_seconds: float = DEFAULT_NO_SHOW_MINUTES * 60.0
     transfer_share: float = 0.0
@@ -94,6 +96,8 @@ class _ServiceAcc:
         self.by_window: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
         self.called = 0
         self.wait_exposure = 0.0
+        self.hazard_events = [0] * len(HAZARD_EDGES_S)
+        self.hazard_exposure = [0.0] * len(HAZARD_EDGES_S)
         self.left = 0
         self.no_shows = 0
         self.no_show_seconds = 0.0
@@ -102,6 +106,48 @@ class _ServiceAcc:
         self.issued = 0
         self.green = 0
         self.cached: ServiceStats | None = None
+
+
+HAZARD_EDGES_S = (0.0, 30.0, 60.0, 120.0, 180.0, 300.0, 600.0, 1200.0, 2400.0)
+"""Bins of time already waited for the leaving rate (the last one is open-ended)."""
+HAZARD_PRIOR_S = 1800.0
+"""Each bin's rate is shrunk towards the overall rate with this much pseudo-exposure."""
+
+
+def _expose(acc: _ServiceAcc, waited: float) -> None:
+    for b, start in enumerate(HAZARD_EDGES_S):
+        if waited <= start:
+            break
+        end = HAZARD_EDGES_S[b + 1] if b + 1 < len(HAZARD_EDGES_S) else math.inf
+        acc.hazard_exposure[b] += min(waited, end) - start
+
+
+def _hazard(acc: _ServiceAcc) -> tuple[float, ...]:
+    if acc.left == 0 or acc.wait_exposure <= 0:
+        return ()
+    overall = acc.left / acc.wait_exposure
+    return tuple(
+        (events + overall * HAZARD_PRIOR_S) / (exposure + HAZARD_PRIOR_S)
+        for events, exposure in zip(acc.hazard_events, acc.hazard_exposure, strict=True)
+    )
+
+
+def residual_patience(hazard: Sequence[float], waited: float, u: float) -> float:
+    """Seconds until a ticket that has waited ``waited`` leaves (``u`` uniform)."""
+    need = -math.log(1.0 - u)
+    t = waited
+    last = len(HAZARD_EDGES_S) - 1
+    b = bisect.bisect_right(HAZARD_EDGES_S, t) - 1
+    while True:
+        rate = hazard[b]
+        end = HAZARD_EDGES_S[b + 1] if b < last else math.inf
+        if rate > 0 and t + need / rate < end:
+            return t + need / rate - waited
+        if b == last:
+            return math.inf
+        need -= rate * (end - t)
+        t = end
+        b += 1
 
 
 class HistoryBuilder:
@@ -136,13 +182,18 @@ class HistoryBuilder:
         """A ticket was called after waiting since ``issued_at``."""
         acc = self._service(service_id)
         acc.called += 1
-        acc.wait_exposure += max(0.0, (called_at - issued_at).total_seconds())
+        waited = max(0.0, (called_at - issued_at).total_seconds())
+        acc.wait_exposure += waited
+        _expose(acc, waited)
 
     def left(self, service_id: str, issued_at: datetime, left_at: datetime) -> None:
         """A ticket left (or lapsed) before it was called."""
         acc = self._service(service_id)
         acc.left += 1
-        acc.wait_exposure += max(0.0, (left_at - issued_at).total_seconds())
+        waited = max(0.0, (left_at - issued_at).total_seconds())
+        acc.wait_exposure += waited
+        _expose(acc, waited)
+        acc.hazard_events[bisect.bisect_right(HAZARD_EDGES_S, waited) - 1] += 1
 
     def finished(
         self,
@@ -235,6 +286,7 @@ class HistoryBuilder:
             abandon_per_minute=(
                 acc.left / (acc.wait_exposure / 60.0) if acc.wait_exposure > 0 else 0.0
             ),
+            leave_hazard=_hazard(acc),
             no_show_share=acc.no_shows / n_called if n_called else 0.0,
             no_show_seconds=(
                 acc.no_show_seconds / acc.no_shows

@@ -24,7 +24,7 @@ import numpy as np
 
 from queue_server.eta.chooser import APPOINTMENT, CLASS_CODE, GREEN, NO_SLOT, NORMAL, CallQueues
 from queue_server.eta.closed_form import gamma_interval
-from queue_server.eta.history import History, ServiceStats, residual_sample
+from queue_server.eta.history import History, ServiceStats, residual_patience, residual_sample
 from queue_server.eta.model import Estimate, HallState, Predictions, WindowMode
 
 EVENT_BUDGET = 4_000
@@ -48,6 +48,7 @@ class _Service:
     mean: float
     factors: dict[int, float]
     abandon_per_s: float
+    hazard: tuple[float, ...]
     no_show: float
     no_show_s: float
     transfer: float
@@ -186,6 +187,7 @@ class _Model:
             mean=stats.mean_seconds,
             factors={window_ids[w]: f for w, f in stats.window_factor.items() if w in window_ids},
             abandon_per_s=stats.abandon_per_minute / 60.0,
+            hazard=stats.leave_hazard,
             no_show=stats.no_show_share,
             no_show_s=stats.no_show_seconds,
             transfer=stats.transfer_share * (total > 0),
@@ -360,7 +362,11 @@ def _replicate(
         ini = initial[k]
         rate = services[ini.service].abandon_per_s
         if rate > 0 and not ini.probe and ini.klass != APPOINTMENT:
-            deadline[idx] = rnd.expovariate(rate)
+            hazard = services[ini.service].hazard
+            if hazard:
+                deadline[idx] = residual_patience(hazard, max(0.0, -ini.arrived), rnd.random())
+            else:
+                deadline[idx] = rnd.expovariate(rate)
     for k in template.late:
         ini = initial[k]
         if k not in immortal and rnd.random() >= ini.probability:
@@ -515,8 +521,12 @@ def _replicate(
             assert upcoming is not None
             _, service, klass = upcoming
             next_seq += 1
-            rate = services[service].abandon_per_s
-            leave = t + rnd.expovariate(rate) if rate > 0 else math.inf
+            svc = services[service]
+            leave = math.inf
+            if svc.hazard:
+                leave = t + residual_patience(svc.hazard, 0.0, rnd.random())
+            elif svc.abandon_per_s > 0:
+                leave = t + rnd.expovariate(svc.abandon_per_s)
             queues.add(service, klass, t, next_seq, deadline=leave)
             candidates = servers[service]
             upcoming = stream.next_after(t, rnd)

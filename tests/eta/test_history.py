@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import pytest
 
 from queue_server.domain.tickets import TicketClass
 from queue_server.eta import TicketRecord, build_history
+from queue_server.eta.history import HAZARD_EDGES_S, residual_patience
 from tests.eta.halls import NOW
 
 
@@ -64,3 +66,19 @@ def test_unknown_service_gets_defaults() -> None:
     stats = build_history([], NOW).stats("Z")
     assert stats.samples == ()
     assert stats.mean_seconds > 0
+
+
+def test_leaving_rate_by_time_waited() -> None:
+    # Early leavers: 4 tickets leave within 20 s, 4 are served after 5 minutes.
+    leavers = [_record(-100 + i, 0.3, 0.0, status="cancelled") for i in range(4)]
+    served = [_record(-60 + i, 5, 1) for i in range(4)]
+    stats = build_history(leavers + served, NOW).stats("A")
+    first, *rest = stats.leave_hazard
+    assert first > max(rest) > 0
+
+
+def test_residual_patience_with_a_flat_rate_is_exponential() -> None:
+    flat = (1 / 300.0,) * len(HAZARD_EDGES_S)
+    draws = [residual_patience(flat, 45.0, (i + 0.5) / 2000) for i in range(2000)]
+    assert sum(draws) / len(draws) == pytest.approx(300.0, rel=0.02)
+    assert residual_patience((0.0,) * len(HAZARD_EDGES_S), 10.0, 0.5) == math.inf
