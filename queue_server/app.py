@@ -21,6 +21,7 @@ from queue_server.api.middlewares import (
     errors_middleware,
     rate_limit_middleware,
 )
+from queue_server.api.remote import remote_context
 from queue_server.config import Settings
 from queue_server.display_mount import mount_display
 from queue_server.events import EventBus
@@ -47,6 +48,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> w
     app[buckets_key] = TokenBuckets(settings.public_rate_per_minute, settings.public_burst)
     app.cleanup_ctx.append(_storage(settings, clock))
     app.cleanup_ctx.append(_housekeeping)
+    app.cleanup_ctx.append(remote_context)
     app.on_shutdown.append(_close_streams)
     setup_routes(app)
     mount_display(app)

@@ -314,9 +314,11 @@ CORE_ROUTES: tuple[Route, ...] = (
 )
 
 
-from queue_server.api import console, kiosk, signage  # noqa: E402 - feature routes use Route
+from queue_server.api import console, kiosk, remote, signage  # noqa: E402 - feature routes use Route
 
-ROUTES: tuple[Route, ...] = CORE_ROUTES + signage.ROUTES + console.ROUTES + kiosk.ROUTES
+ROUTES: tuple[Route, ...] = (
+    CORE_ROUTES + signage.ROUTES + console.ROUTES + kiosk.ROUTES + remote.ROUTES
+)
 """Every route of the server: the core above plus each feature module's ``ROUTES``."""
 
 

@@ -46,11 +46,13 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def list_halls(request: web.Request) -> web.Response:
-    """Public: every hall with live waits."""
+    """Public: every hall with live waits; cacheable (ETag, max-age 5 s, 304)."""
+    from queue_server.api.remote import etag_response  # the feed shares the mobile page's cache
+
     st = state(request)
     now = st.clock()
     halls = await st.db.read(lambda tx: public.list_halls(tx, now))
-    return json_response({"halls": halls})
+    return etag_response(request, {"halls": halls})
 
 
 async def get_hall(request: web.Request) -> web.Response:

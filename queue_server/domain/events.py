@@ -16,6 +16,7 @@ TICKET_EVENTS = (
     "ticket.held",
     "ticket.cancelled",
     "ticket.lapsed",
+    "ticket.checked_in",
 )
 WINDOW_EVENTS = ("window.opened", "window.paused", "window.resumed", "window.closed")
 OTHER_EVENTS = (

@@ -59,6 +59,10 @@ class HallRules:
     id_mask_head: int = 6
     id_mask_tail: int = 4
     long_wait_minutes: float = 45.0
+    remote_grace_minutes: float = 10.0
+    """How long a remote ticket whose turn has come may stay not arrived before it lapses."""
+    remind_ahead: int = 3
+    """"Your turn is near" goes out when this many tickets (or fewer) are ahead."""
 
     def __post_init__(self) -> None:
         if self.capacity_policy not in {"warn", "refuse"}:
@@ -96,6 +100,8 @@ class HallRules:
             "id_mask_head": self.id_mask_head,
             "id_mask_tail": self.id_mask_tail,
             "long_wait_minutes": self.long_wait_minutes,
+            "remote_grace_minutes": self.remote_grace_minutes,
+            "remind_ahead": self.remind_ahead,
         }
 
 

@@ -176,7 +176,8 @@ def issue_ticket(
     actor.require_hall_member(hall.id)
     channel = _channel(actor, request.channel)
     identity = _identity(hall, request.id_number, cipher) if request.id_number else None
-    if identity is None and service.rules.id_required and not actor.is_staff:
+    needs_id = service.rules.id_required and channel is not Channel.REMOTE
+    if identity is None and needs_id and not actor.is_staff:
         raise invalid("id_required", "this service needs an ID number")
     ticket_class, flags = _ticket_class(actor, request.ticket_class, hall, identity, now)
     _check_hours(hall, now)

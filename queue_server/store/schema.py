@@ -254,6 +254,54 @@ MIGRATIONS: tuple[str, ...] = (
     ) STRICT;
     CREATE INDEX IF NOT EXISTS kiosk_synced_hall ON kiosk_synced(hall_id, synced_at);
     """,
+    # Remote visitors: one-time codes, remote tickets held by a phone, reminder subscriptions
+    # and the reminders sent (one per ticket and threshold).
+    """
+    CREATE TABLE IF NOT EXISTS remote_codes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        phone_hash TEXT NOT NULL,
+        address_hash TEXT NOT NULL,
+        code_digest TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        used_at TEXT
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS remote_codes_phone ON remote_codes(phone_hash, created_at);
+    CREATE INDEX IF NOT EXISTS remote_codes_address ON remote_codes(address_hash, created_at);
+    CREATE TABLE IF NOT EXISTS remote_tickets (
+        ticket_id TEXT PRIMARY KEY REFERENCES tickets(id),
+        hall_id TEXT NOT NULL REFERENCES halls(id),
+        service_id TEXT NOT NULL,
+        business_day TEXT NOT NULL,
+        phone_hash TEXT NOT NULL,
+        phone_masked TEXT NOT NULL,
+        address_hash TEXT NOT NULL,
+        holder_digest TEXT NOT NULL,
+        checkin_code TEXT NOT NULL,
+        due_at TEXT,
+        created_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS remote_tickets_phone ON remote_tickets(phone_hash, business_day);
+    CREATE INDEX IF NOT EXISTS remote_tickets_address
+        ON remote_tickets(address_hash, business_day);
+    CREATE INDEX IF NOT EXISTS remote_tickets_code ON remote_tickets(hall_id, checkin_code);
+    CREATE TABLE IF NOT EXISTS remote_subscriptions (
+        ticket_id TEXT NOT NULL REFERENCES tickets(id),
+        channel TEXT NOT NULL,
+        target_enc TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (ticket_id, channel)
+    ) STRICT;
+    CREATE TABLE IF NOT EXISTS remote_reminders (
+        ticket_id TEXT NOT NULL REFERENCES tickets(id),
+        threshold INTEGER NOT NULL,
+        hall_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        outcome TEXT NOT NULL DEFAULT 'pending',
+        PRIMARY KEY (ticket_id, threshold)
+    ) STRICT;
+    """,
 )
 
 

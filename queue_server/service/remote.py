@@ -1,0 +1,620 @@
+"""Remote visitors: phone one-time codes, remote tickets, check-in, grace and lapse, reminders.
+
+A remote ticket is issued ``not_arrived``: it keeps its place (its arrival time is the issue
+time) but only ``waiting`` tickets are called, so it is skipped until the visitor checks in at
+the hall. Check-in needs the hall: a kiosk or staff token with the ticket's check-in code, or
+the phone's holder token together with the entrance code shown on a screen at the door (it
+changes every few minutes). When no checked-in ticket of its service is ahead any more and a
+window serves the service, its turn has come: it waits ``remote_grace_minutes`` (hall rule)
+and then lapses (``ticket.lapsed``). :func:`sweep` does this; the server runs it after every
+ticket event and on a timer.
+
+Phones are kept as a keyed hash for matching and a masked form (138****5678) for staff;
+the full number is stored (encrypted) only when the visitor asked for SMS reminders, and is
+deleted as soon as the ticket is closed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from queue_server.domain.events import ticket_event_data
+from queue_server.domain.tickets import Action, Status, TransitionError, next_status
+from queue_server.security import PersonalDataCipher, token_digest
+from queue_server.service.actors import Actor
+from queue_server.service.errors import ServiceError, conflict, forbidden, invalid, not_found
+from queue_server.service.issuing import IssueRequest, issue_ticket
+from queue_server.service.rows import append_event, hall_from_row, iso, load_hall, parse_iso
+from queue_server.store.db import ReadTx, WriteTx
+
+PHONE = re.compile(r"^1[3-9]\d{9}$")
+OPEN = ("waiting", "not_arrived", "called", "serving", "held")
+CHANNELS = ("sms", "webpush", "wechat")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Anti-scalping limits (``[server.extra.remote]`` in the server settings)."""
+
+    code_ttl_minutes: float = 5.0
+    code_attempts: int = 5
+    code_interval_seconds: float = 60.0
+    codes_per_phone_hour: int = 5
+    codes_per_phone_day: int = 10
+    phones_per_address_hour: int = 5
+    tickets_per_phone_day: int = 3
+    phones_per_address_day: int = 6
+    entrance_period_seconds: int = 300
+
+    @classmethod
+    def from_settings(cls, remote: dict[str, Any]) -> Limits:
+        """Read the known keys of the ``remote`` settings table; others are ignored."""
+        known = {k: remote[k] for k in cls.__dataclass_fields__ if k in remote}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A reminder to send after commit (the row is already written: at most one per threshold)."""
+
+    ticket_id: str
+    threshold: int
+    channel: str
+    target: str
+    masked: str
+    params: dict[str, str]
+
+
+def parse_phone(text: str) -> str:
+    """A mainland mobile number (11 digits, ``+86`` and spaces allowed) or ``invalid_phone``."""
+    digits = re.sub(r"[\s-]", "", text)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if not PHONE.match(digits):
+        raise invalid("invalid_phone", "enter an 11-digit mobile number")
+    return digits
+
+
+def mask_phone(phone: str) -> str:
+    """``13812345678`` → ``138****5678``."""
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+def phone_hash(cipher: PersonalDataCipher, phone: str) -> str:
+    """The keyed matching hash of a phone number."""
+    return cipher.match_hash(f"PHONE:{phone}")
+
+
+def address_hash(cipher: PersonalDataCipher, address: str) -> str:
+    """The keyed hash of a client address (addresses are personal data too)."""
+    return cipher.match_hash(f"ADDR:{address}")
+
+
+def _code_digest(cipher: PersonalDataCipher, phone: str, code: str) -> str:
+    return cipher.match_hash(f"CODE:{phone}:{code}")
+
+
+def _count(tx: ReadTx, sql: str, params: tuple[Any, ...]) -> int:
+    row = tx.one(sql, params)
+    return int(row["n"]) if row else 0
+
+
+def request_code(
+    tx: WriteTx,
+    cipher: PersonalDataCipher,
+    phone_text: str,
+    address: str,
+    limits: Limits,
+    now: datetime,
+) -> tuple[str, str]:
+    """Create a one-time code for a phone; returns ``(code, masked phone)`` for the SMS."""
+    phone = parse_phone(phone_text)
+    ph = phone_hash(cipher, phone)
+    ah = address_hash(cipher, address)
+    last = tx.one("SELECT MAX(created_at) AS at FROM remote_codes WHERE phone_hash = ?", (ph,))
+    if last and last["at"]:
+        since = (now - parse_iso(last["at"])).total_seconds()
+        if since < limits.code_interval_seconds:
+            wait = round(limits.code_interval_seconds - since)
+            raise ServiceError(
+                "code_too_soon",
+                f"a code was just sent to this phone; ask again in {wait} s",
+                429,
+                {"retry_after": wait},
+            )
+    hour, day = iso(now - timedelta(hours=1)), iso(now - timedelta(days=1))
+    sent_hour = _count(
+        tx,
+        "SELECT COUNT(*) AS n FROM remote_codes WHERE phone_hash = ? AND created_at > ?",
+        (ph, hour),
+    )
+    sent_day = _count(
+        tx,
+        "SELECT COUNT(*) AS n FROM remote_codes WHERE phone_hash = ? AND created_at > ?",
+        (ph, day),
+    )
+    if sent_hour >= limits.codes_per_phone_hour or sent_day >= limits.codes_per_phone_day:
+        raise ServiceError(
+            "too_many_codes", "too many codes were sent to this phone; try again later", 429
+        )
+    phones = _count(
+        tx,
+        "SELECT COUNT(DISTINCT phone_hash) AS n FROM remote_codes"
+        " WHERE address_hash = ? AND created_at > ? AND phone_hash != ?",
+        (ah, hour, ph),
+    )
+    if phones >= limits.phones_per_address_hour:
+        raise ServiceError(
+            "too_many_phones",
+            "codes were asked for too many different phones from this network; try later",
+            429,
+        )
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    tx.execute(
+        "INSERT INTO remote_codes (phone_hash, address_hash, code_digest, created_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (
+            ph,
+            ah,
+            _code_digest(cipher, phone, code),
+            iso(now),
+            iso(now + timedelta(minutes=limits.code_ttl_minutes)),
+        ),
+    )
+    return code, mask_phone(phone)
+
+
+def _use_code(
+    tx: WriteTx, cipher: PersonalDataCipher, phone: str, code: str, limits: Limits, now: datetime
+) -> bool:
+    """Spend the phone's latest live code; a wrong guess counts (commit it even on failure)."""
+    row = tx.one(
+        "SELECT * FROM remote_codes WHERE phone_hash = ? AND used_at IS NULL AND expires_at > ?"
+        " ORDER BY id DESC LIMIT 1",
+        (phone_hash(cipher, phone), iso(now)),
+    )
+    if row is None or row["attempts"] >= limits.code_attempts:
+        return False
+    if secrets.compare_digest(row["code_digest"], _code_digest(cipher, phone, code.strip())):
+        tx.execute("UPDATE remote_codes SET used_at = ? WHERE id = ?", (iso(now), row["id"]))
+        return True
+    tx.execute("UPDATE remote_codes SET attempts = attempts + 1 WHERE id = ?", (row["id"],))
+    return False
+
+
+BAD_CODE = ServiceError("invalid_code", "the code is wrong or has expired; ask for a new one", 422)
+
+
+def _check_scalping(
+    tx: WriteTx, service_id: str, day: str, ph: str, ah: str, limits: Limits
+) -> None:
+    existing = tx.one(
+        "SELECT t.number FROM remote_tickets r JOIN tickets t ON t.id = r.ticket_id"
+        " WHERE r.phone_hash = ? AND r.service_id = ? AND r.business_day = ?"
+        " AND t.status IN ('waiting', 'not_arrived', 'called', 'serving', 'held')",
+        (ph, service_id, day),
+    )
+    if existing is not None:
+        raise conflict(
+            "duplicate_ticket",
+            f"this phone already holds ticket {existing['number']} for this service today",
+            number=existing["number"],
+        )
+    taken = _count(
+        tx,
+        "SELECT COUNT(*) AS n FROM remote_tickets WHERE phone_hash = ? AND business_day = ?",
+        (ph, day),
+    )
+    if taken >= limits.tickets_per_phone_day:
+        raise conflict(
+            "too_many_tickets",
+            f"one phone may take at most {limits.tickets_per_phone_day} remote tickets a day",
+            limit=limits.tickets_per_phone_day,
+        )
+    phones = _count(
+        tx,
+        "SELECT COUNT(DISTINCT phone_hash) AS n FROM remote_tickets"
+        " WHERE address_hash = ? AND business_day = ? AND phone_hash != ?",
+        (ah, day, ph),
+    )
+    if phones >= limits.phones_per_address_day:
+        raise ServiceError(
+            "too_many_phones",
+            "remote tickets were taken for too many phones from this network today",
+            429,
+            {"limit": limits.phones_per_address_day},
+        )
+
+
+def _new_checkin_code(tx: WriteTx, hall_id: str, day: str) -> str:
+    for _ in range(50):
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        clash = tx.one(
+            "SELECT 1 AS x FROM remote_tickets WHERE hall_id = ? AND business_day = ?"
+            " AND checkin_code = ?",
+            (hall_id, day, code),
+        )
+        if clash is None:
+            return code
+    raise ServiceError("busy", "could not find a free check-in code; try again", 503)
+
+
+def take_ticket(
+    tx: WriteTx,
+    cipher: PersonalDataCipher,
+    hall_id: str,
+    service_id: str,
+    phone_text: str,
+    code: str,
+    address: str,
+    remind_sms: bool,
+    limits: Limits,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """Issue a ``not_arrived`` ticket to a verified phone; None when the code is wrong."""
+    phone = parse_phone(phone_text)
+    service = tx.one("SELECT hall_id FROM services WHERE id = ?", (service_id,))
+    if service is None or service["hall_id"] != hall_id:
+        raise invalid("invalid_request", "no such service in this hall")
+    hall = load_hall(tx, hall_id)
+    day = hall.schedule.business_day(now).isoformat()
+    ph, ah = phone_hash(cipher, phone), address_hash(cipher, address)
+    _check_scalping(tx, service_id, day, ph, ah, limits)
+    if not _use_code(tx, cipher, phone, code, limits, now):
+        return None
+    masked = mask_phone(phone)
+    actor = Actor("remote", f"remote:{masked}", "remote", (hall_id,))
+    view = issue_ticket(tx, actor, IssueRequest(service_id, channel="remote"), cipher, now)
+    holder = secrets.token_urlsafe(24)
+    checkin = _new_checkin_code(tx, hall_id, day)
+    tx.execute(
+        "INSERT INTO remote_tickets (ticket_id, hall_id, service_id, business_day, phone_hash,"
+        " phone_masked, address_hash, holder_digest, checkin_code, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            view["id"],
+            hall_id,
+            service_id,
+            day,
+            ph,
+            masked,
+            ah,
+            token_digest(holder),
+            checkin,
+            iso(now),
+        ),
+    )
+    if remind_sms:
+        _store_subscription(tx, cipher, view["id"], "sms", phone, now)
+    view["holder_token"] = holder
+    view["checkin_code"] = checkin
+    view["phone_masked"] = masked
+    view["grace_minutes"] = hall.rules.remote_grace_minutes
+    return view
+
+
+def entrance_code(cipher: PersonalDataCipher, hall_id: str, at: datetime, period: int) -> str:
+    """The 6-digit code shown at the hall's entrance for the period containing ``at``."""
+    bucket = int(at.timestamp()) // period
+    digest = cipher.match_hash(f"ENTRANCE:{hall_id}:{bucket}")
+    return f"{int(digest[:12], 16) % 1_000_000:06d}"
+
+
+def current_entrance_code(
+    tx: ReadTx,
+    cipher: PersonalDataCipher,
+    actor: Actor,
+    hall_id: str,
+    limits: Limits,
+    now: datetime,
+) -> dict[str, Any]:
+    """For a screen or kiosk of the hall: the code to show and when it changes."""
+    load_hall(tx, hall_id)
+    actor.require_hall_member(hall_id)
+    period = limits.entrance_period_seconds
+    ends = (int(now.timestamp()) // period + 1) * period
+    return {
+        "hall_id": hall_id,
+        "code": entrance_code(cipher, hall_id, now, period),
+        "changes_at": iso(datetime.fromtimestamp(ends, now.tzinfo)),
+    }
+
+
+def _entrance_ok(
+    cipher: PersonalDataCipher, hall_id: str, code: str, period: int, now: datetime
+) -> bool:
+    earlier = now - timedelta(seconds=period)
+    return any(
+        secrets.compare_digest(entrance_code(cipher, hall_id, at, period), code.strip())
+        for at in (now, earlier)
+    )
+
+
+def _remote_row(tx: ReadTx, ticket_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    ticket = tx.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+    remote = tx.one("SELECT * FROM remote_tickets WHERE ticket_id = ?", (ticket_id,))
+    if ticket is None or remote is None:
+        raise not_found("remote ticket")
+    return ticket, remote
+
+
+def _transition(
+    tx: WriteTx,
+    ticket: dict[str, Any],
+    action: Action,
+    kind: str,
+    now: datetime,
+    **changes: Any,
+) -> dict[str, Any]:
+    try:
+        status = next_status(Status(ticket["status"]), action)
+    except TransitionError as err:
+        raise conflict("invalid_transition", str(err), current=ticket["status"]) from None
+    values = {"status": status.value, **changes}
+    sets = ", ".join(f"{c} = ?" for c in values)
+    tx.execute(f"UPDATE tickets SET {sets} WHERE id = ?", (*values.values(), ticket["id"]))  # noqa: S608
+    append_event(
+        tx,
+        ticket["hall_id"],
+        kind,
+        ticket_event_data(
+            ticket["id"], ticket["number"], ticket["service_id"], None, None, iso(now)
+        ),
+    )
+    return {
+        "id": ticket["id"],
+        "number": ticket["number"],
+        "status": status.value,
+        "service_id": ticket["service_id"],
+    }
+
+
+def check_in(
+    tx: WriteTx,
+    cipher: PersonalDataCipher,
+    actor: Actor | None,
+    ticket_id: str,
+    body: dict[str, Any],
+    limits: Limits,
+    now: datetime,
+) -> dict[str, Any]:
+    """Check a remote ticket in at the hall.
+
+    Either a kiosk/staff token of the ticket's hall with ``code`` (the ticket's check-in
+    code), or no token with ``holder_token`` (kept by the phone that took it) and
+    ``entrance_code`` (shown at the hall's entrance). A track token is never enough.
+    """
+    ticket, remote = _remote_row(tx, ticket_id)
+    if actor is not None:
+        actor.require_hall_member(ticket["hall_id"])
+        if not actor.is_staff and not secrets.compare_digest(
+            remote["checkin_code"], str(body.get("code", "")).strip()
+        ):
+            raise invalid("invalid_code", "the check-in code does not match this ticket")
+    else:
+        holder = str(body.get("holder_token", ""))
+        if not holder or not secrets.compare_digest(remote["holder_digest"], token_digest(holder)):
+            raise forbidden("checking in from a phone needs the phone that took the ticket")
+        if not _entrance_ok(
+            cipher,
+            ticket["hall_id"],
+            str(body.get("entrance_code", "")),
+            limits.entrance_period_seconds,
+            now,
+        ):
+            raise ServiceError(
+                "not_at_hall",
+                "scan the code at the hall's entrance, or check in at a kiosk",
+                403,
+            )
+    return _transition(tx, ticket, Action.CHECK_IN, "ticket.checked_in", now)
+
+
+def check_in_by_code(
+    tx: WriteTx, actor: Actor, hall_id: str, code: str, now: datetime
+) -> dict[str, Any]:
+    """A kiosk (or staff) types the visitor's check-in code."""
+    actor.require_hall_member(hall_id)
+    hall = load_hall(tx, hall_id)
+    day = hall.schedule.business_day(now).isoformat()
+    row = tx.one(
+        "SELECT ticket_id FROM remote_tickets WHERE hall_id = ? AND business_day = ?"
+        " AND checkin_code = ?",
+        (hall_id, day, code.strip()),
+    )
+    if row is None:
+        raise not_found("remote ticket with this code")
+    ticket, _ = _remote_row(tx, row["ticket_id"])
+    return _transition(tx, ticket, Action.CHECK_IN, "ticket.checked_in", now)
+
+
+def cancel(
+    tx: WriteTx,
+    cipher: PersonalDataCipher,
+    ticket_id: str,
+    phone_text: str,
+    code: str,
+    limits: Limits,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """Cancel a remote ticket with a fresh one-time code of its phone; None: wrong code."""
+    phone = parse_phone(phone_text)
+    ticket, remote = _remote_row(tx, ticket_id)
+    if not secrets.compare_digest(remote["phone_hash"], phone_hash(cipher, phone)):
+        raise forbidden("this ticket was taken with another phone")
+    if ticket["status"] not in ("not_arrived", "waiting"):
+        raise conflict("invalid_transition", f"a {ticket['status']} ticket cannot be cancelled")
+    if not _use_code(tx, cipher, phone, code, limits, now):
+        return None
+    return _transition(tx, ticket, Action.CANCEL, "ticket.cancelled", now, ended_at=iso(now))
+
+
+def _ahead(tx: ReadTx, ticket: dict[str, Any]) -> int:
+    return _count(
+        tx,
+        "SELECT COUNT(*) AS n FROM tickets WHERE hall_id = ? AND service_id = ?"
+        " AND status = 'waiting' AND (arrived_at < ? OR (arrived_at = ? AND n < ?))",
+        (
+            ticket["hall_id"],
+            ticket["service_id"],
+            ticket["arrived_at"],
+            ticket["arrived_at"],
+            ticket["n"],
+        ),
+    )
+
+
+def _served(tx: ReadTx, hall_id: str) -> set[str]:
+    served: set[str] = set()
+    for row in tx.all(
+        "SELECT profile FROM windows WHERE hall_id = ? AND state = 'open'", (hall_id,)
+    ):
+        served.update(k for k, v in json.loads(row["profile"]).items() if v > 0)
+    return served
+
+
+def sweep(tx: WriteTx, now: datetime) -> list[dict[str, Any]]:
+    """Mark remote tickets whose turn has come, lapse those past their grace, tidy up.
+
+    Returns the lapsed tickets. Also deletes spent codes older than a day and the
+    reminder targets (phones, push subscriptions) of tickets that are closed.
+    """
+    lapsed: list[dict[str, Any]] = []
+    rows = tx.all(
+        "SELECT t.*, r.due_at FROM tickets t JOIN remote_tickets r ON r.ticket_id = t.id"
+        " WHERE t.status = 'not_arrived' ORDER BY t.hall_id, t.n"
+    )
+    served: dict[str, set[str]] = {}
+    halls: dict[str, Any] = {}
+    for ticket in rows:
+        hall_id = ticket["hall_id"]
+        if hall_id not in halls:
+            hall_row = tx.one("SELECT * FROM halls WHERE id = ?", (hall_id,))
+            assert hall_row is not None
+            halls[hall_id] = hall_from_row(hall_row)
+            served[hall_id] = _served(tx, hall_id)
+        grace = timedelta(minutes=halls[hall_id].rules.remote_grace_minutes)
+        due_at = ticket["due_at"]
+        if due_at is None:
+            if ticket["service_id"] not in served[hall_id] or _ahead(tx, ticket) > 0:
+                continue
+            tx.execute(
+                "UPDATE remote_tickets SET due_at = ? WHERE ticket_id = ?", (iso(now), ticket["id"])
+            )
+            due_at = iso(now)
+        if now >= parse_iso(due_at) + grace:
+            lapsed.append(
+                _transition(tx, ticket, Action.LAPSE, "ticket.lapsed", now, ended_at=iso(now))
+            )
+    tx.execute("DELETE FROM remote_codes WHERE created_at < ?", (iso(now - timedelta(days=1)),))
+    tx.execute(
+        "DELETE FROM remote_subscriptions WHERE NOT EXISTS (SELECT 1 FROM tickets t"
+        " WHERE t.id = remote_subscriptions.ticket_id"
+        " AND t.status IN ('waiting', 'not_arrived', 'called', 'serving', 'held'))"
+    )
+    return lapsed
+
+
+def _store_subscription(
+    tx: WriteTx,
+    cipher: PersonalDataCipher,
+    ticket_id: str,
+    channel: str,
+    target: str,
+    now: datetime,
+) -> None:
+    tx.execute(
+        "INSERT INTO remote_subscriptions (ticket_id, channel, target_enc, created_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (ticket_id, channel)"
+        " DO UPDATE SET target_enc = excluded.target_enc, created_at = excluded.created_at",
+        (ticket_id, channel, cipher.encrypt(target), iso(now)),
+    )
+
+
+def subscribe(
+    tx: WriteTx,
+    cipher: PersonalDataCipher,
+    ticket_id: str,
+    track_token: str,
+    channel: str,
+    target: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Ask for "your turn is near" on a channel; the track token is enough (it changes
+    nothing about the ticket). SMS is chosen when taking a remote ticket, not here."""
+    ticket = tx.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+    if ticket is None or not secrets.compare_digest(ticket["track_token"], track_token):
+        raise not_found("ticket")
+    if channel not in ("webpush", "wechat"):
+        raise invalid("invalid_channel", "reminders here are webpush or wechat")
+    if ticket["status"] not in OPEN:
+        raise conflict("ticket_closed", "this ticket is no longer waiting")
+    _store_subscription(tx, cipher, ticket_id, channel, target, now)
+    hall = load_hall(tx, ticket["hall_id"])
+    return {"ticket_id": ticket_id, "channel": channel, "remind_ahead": hall.rules.remind_ahead}
+
+
+def due_reminders(
+    tx: WriteTx, cipher: PersonalDataCipher, hall_id: str, now: datetime
+) -> list[Reminder]:
+    """Reminders that became due in the hall: each ticket with a subscription whose people
+    ahead dropped to the hall's ``remind_ahead`` gets one row per threshold, written here
+    before anything is sent, so a ticket is never reminded twice for the same threshold.
+    Closed tickets (done, cancelled, lapsed, …) are never considered."""
+    hall = load_hall(tx, hall_id)
+    threshold = hall.rules.remind_ahead
+    rows = tx.all(
+        "SELECT t.*, s.channel, s.target_enc FROM tickets t"
+        " JOIN remote_subscriptions s ON s.ticket_id = t.id"
+        " WHERE t.hall_id = ? AND t.status IN ('waiting', 'not_arrived')"
+        " AND NOT EXISTS (SELECT 1 FROM remote_reminders m WHERE m.ticket_id = t.id"
+        " AND m.threshold = ?)",
+        (hall_id, threshold),
+    )
+    by_ticket: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_ticket.setdefault(row["id"], []).append(row)
+    out: list[Reminder] = []
+    for ticket_id, subs in by_ticket.items():
+        ahead = _ahead(tx, subs[0])
+        if ahead > threshold:
+            continue
+        tx.execute(
+            "INSERT INTO remote_reminders (ticket_id, threshold, hall_id, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (ticket_id, threshold, hall_id, iso(now)),
+        )
+        params = {"number": subs[0]["number"], "hall": hall.name, "ahead": str(ahead)}
+        for sub in subs:
+            target = cipher.decrypt(sub["target_enc"])
+            masked = mask_phone(target) if sub["channel"] == "sms" else sub["channel"]
+            out.append(Reminder(ticket_id, threshold, sub["channel"], target, masked, params))
+    return out
+
+
+def record_outcome(tx: WriteTx, ticket_id: str, threshold: int, outcome: str) -> None:
+    """Note what became of a reminder (for the manager; never resent)."""
+    tx.execute(
+        "UPDATE remote_reminders SET outcome = ? WHERE ticket_id = ? AND threshold = ?",
+        (outcome, ticket_id, threshold),
+    )
+
+
+def remote_status(tx: ReadTx, ticket_id: str, holder_token: str) -> dict[str, Any]:
+    """What the phone that took a remote ticket may see: its check-in code and masked phone."""
+    ticket, remote = _remote_row(tx, ticket_id)
+    if not secrets.compare_digest(remote["holder_digest"], token_digest(holder_token)):
+        raise not_found("remote ticket")
+    return {
+        "id": ticket_id,
+        "number": ticket["number"],
+        "status": ticket["status"],
+        "checkin_code": remote["checkin_code"],
+        "phone_masked": remote["phone_masked"],
+        "due_at": remote["due_at"],
+    }
