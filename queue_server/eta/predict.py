@@ -6,7 +6,7 @@ import math
 from collections.abc import Collection
 from datetime import datetime
 
-from queue_server.eta.calibrate import PointCalibration, range_quantiles, recalibrate
+from queue_server.eta.calibrate import range_quantiles, recalibrate
 from queue_server.eta.closed_form import predict_closed_form
 from queue_server.eta.history import History
 from queue_server.eta.model import Estimate, HallState, Predictions
@@ -45,18 +45,9 @@ def predict(
         for k in missing_services:
             services[k] = fallback.services.get(k, nan)
     quantiles = range_quantiles(history.outcomes)
-    calibration = PointCalibration(history.outcomes)
-
-    def shown(e: Estimate) -> Estimate:
-        ranged = recalibrate(e, quantiles)
-        ratio = calibration.ratio(e.minutes) if math.isfinite(e.minutes) else 1.0
-        if ratio == 1.0:
-            return ranged
-        return Estimate(ranged.minutes * ratio, ranged.low * ratio, ranged.high * ratio)
-
     return Predictions(
-        tickets={k: shown(e) for k, e in tickets.items()},
-        services={k: shown(e) for k, e in services.items()},
+        tickets={k: recalibrate(e, quantiles) for k, e in tickets.items()},
+        services={k: recalibrate(e, quantiles) for k, e in services.items()},
         method=result.method,
         model=tickets,
     )
