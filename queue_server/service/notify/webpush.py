@@ -105,7 +105,7 @@ def load_vapid_key(text: str) -> ec.EllipticCurvePrivateKey:
     return ec.derive_private_key(int.from_bytes(unb64url(text), "big"), ec.SECP256R1())
 
 
-def parse_subscription(data: Any) -> dict[str, str]:
+def parse_subscription(data: Any) -> dict[str, Any]:
     """Check a browser ``PushSubscription.toJSON()``: https endpoint, 65-byte key, 16-byte auth."""
     if not isinstance(data, dict):
         raise ValueError("a push subscription is an object")
@@ -120,7 +120,7 @@ def parse_subscription(data: Any) -> dict[str, str]:
         raise ValueError("the push keys are not base64url") from None
     if len(p256dh) != 65 or p256dh[0] != 4 or len(auth) != 16:
         raise ValueError("the push keys have the wrong length")
-    return {"endpoint": endpoint, "p256dh": b64url(p256dh), "auth": b64url(auth)}
+    return {"endpoint": endpoint, "keys": {"p256dh": b64url(p256dh), "auth": b64url(auth)}}
 
 
 class WebPush:
@@ -153,7 +153,8 @@ class WebPush:
             {"title": "一次办", "body": render(message), "tag": message.key},
             ensure_ascii=False,
         ).encode()
-        body = encrypt(payload, unb64url(sub["p256dh"]), unb64url(sub["auth"]))
+        keys = sub["keys"]
+        body = encrypt(payload, unb64url(keys["p256dh"]), unb64url(keys["auth"]))
         jwt = vapid_jwt(self._key, sub["endpoint"], self._subject, self._clock())
         headers = {
             "Authorization": f"vapid t={jwt}, k={self.public_key}",
