@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
+import pytest
+
 from tests.queue_server.conftest import FakeClock, Hall, MakeHall
 from tests.queue_server.site import test_site
 
@@ -225,3 +227,52 @@ async def test_public_reads_are_rate_limited_but_tokens_are_not(make_hall: MakeH
     for _ in range(10):
         await hall.issue()
     assert (await hall.get("manager", "/api/v1/halls/h1/windows")).status == 200
+
+
+def _day_hall_site(capacity_policy: str) -> dict[str, object]:
+    site = test_site(windows=1)
+    weekly = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+    site["halls"][0]["schedule"] = {"timezone": "Asia/Shanghai", "weekly": weekly}
+    site["halls"][0]["rules"] = {"capacity_policy": capacity_policy}
+    return site
+
+
+@pytest.mark.parametrize("policy", ["warn", "refuse"])
+async def test_late_tickets_warn_or_refuse_when_they_cannot_be_served(
+    make_hall: MakeHall, policy: str
+) -> None:
+    clock = FakeClock()
+    clock.now = clock.now.replace(hour=8, minute=30)  # 16:30 local, closes 17:00
+    hall = await make_hall(_day_hall_site(policy), clock)
+    first = await hall.issue()
+    assert first["warnings"] == []
+    second = await hall.issue()
+    assert second["warnings"] == [], "its range (up to 21 minutes) ends before 17:00"
+    response = await hall.post("kiosk", "/api/v1/halls/h1/tickets", {"service_id": "s-b"})
+    body = await response.json()
+    if policy == "warn":
+        assert response.status == 201
+        assert body["ticket"]["warnings"] == ["no_capacity_today"]
+    else:
+        assert response.status == 409
+        assert body["error"]["code"] == "no_capacity_today"
+
+
+async def test_slot_quota(make_hall: MakeHall) -> None:
+    site = test_site()
+    site["halls"][0]["services"][1]["rules"]["slot_quotas"] = [
+        {"start": "09:00", "end": "11:00", "limit": 2},
+        {"start": "11:00", "end": "12:00", "limit": 1},
+    ]
+    clock = FakeClock()
+    clock.now = clock.now.replace(hour=2)  # 10:00 local
+    hall = await make_hall(site, clock)
+    await hall.issue()
+    await hall.issue()
+    response = await hall.post("kiosk", "/api/v1/halls/h1/tickets", {"service_id": "s-b"})
+    assert response.status == 409
+    assert (await response.json())["error"]["code"] == "quota_reached"
+    clock.now = clock.now.replace(hour=3, minute=30)  # 11:30 local: the next slot
+    await hall.issue()
+    response = await hall.post("kiosk", "/api/v1/halls/h1/tickets", {"service_id": "s-b"})
+    assert response.status == 409
