@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import json
 import logging
 import secrets
@@ -22,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import segno
 from aiohttp import web
 
 from queue_server.api import Route
@@ -326,11 +328,20 @@ async def entrance_code(request: web.Request) -> web.Response:
     st, rt = state(request), runtime(request)
     now = st.clock()
     hall_id = request.match_info["hall_id"]
-    return json_response(
-        await st.db.read(
-            lambda tx: remote.current_entrance_code(tx, st.cipher, actor, hall_id, rt.limits, now)
-        )
+    data = await st.db.read(
+        lambda tx: remote.current_entrance_code(tx, st.cipher, actor, hall_id, rt.limits, now)
     )
+    base = st.settings.public_base_url or f"{request.scheme}://{request.host}"
+    data["checkin_url"] = f"{base.rstrip('/')}/mobile#/checkin/{hall_id}/{data['code']}"
+    data["qr_svg"] = _qr_svg(data["checkin_url"])
+    return json_response(data)
+
+
+def _qr_svg(text: str) -> str:
+    """The check-in URL as an SVG QR code, for the entrance screen."""
+    out = io.BytesIO()
+    segno.make(text, error="m").save(out, kind="svg", scale=8, border=2, xmldecl=False)
+    return out.getvalue().decode()
 
 
 async def cancel(request: web.Request) -> web.Response:

@@ -243,8 +243,16 @@ async def test_phone_checks_in_with_the_entrance_code_and_cancels_another(
     await page.fill("#entrance", "000000")
     await page.click("#do-checkin")
     await expect(page.locator("#err")).to_contain_text("entrance")
-    entrance = await (await site.as_("manager", "GET", "/api/v1/halls/h1/entrance-code")).json()
-    await page.goto(site.url(f"/mobile#/checkin/h1/{entrance['code']}"))
+    await site.as_("kiosk", "GET", "/api/v1/halls/h1/entrance-code")
+    screen = await site.page(f"/m-entrance?hall=h1#token={site.tokens['kiosk']}")
+    await expect(screen.locator("#qr svg")).to_be_visible()
+    code = await screen.locator("#code").inner_text()
+    assert len(code) == 6
+    await screen.screenshot(path=str(artifacts / "mobile-entrance-screen.png"), full_page=True)
+    entrance = await (await site.as_("kiosk", "GET", "/api/v1/halls/h1/entrance-code")).json()
+    assert entrance["code"] == code
+    assert entrance["checkin_url"].endswith(f"/mobile#/checkin/h1/{code}")
+    await page.goto(entrance["checkin_url"])
     await expect(page.locator("#status")).to_have_text("Waiting")
     await page.screenshot(path=str(artifacts / "mobile-checked-in-en.png"), full_page=True)
     # Cancel it with a fresh code of the same phone.

@@ -248,9 +248,9 @@ async def test_server_sends_one_web_push_reminder_per_threshold(
     hall = await make_hall(extra={"remote": config})
     key = await (await hall.client.get("/api/v1/remote/push-key")).json()
     assert unb64url(key["public_key"]) == public_bytes(vapid.public_key())
-    tickets = [await hall.issue("s-b") for _ in range(5)]
-    mine, done = tickets[4], tickets[0]
-    for ticket in (mine, done):
+    tickets = [await hall.issue("s-b") for _ in range(7)]
+    mine, cancelled = tickets[6], tickets[5]
+    for ticket in (mine, cancelled):
         response = await hall.client.post(
             f"/api/v1/tickets/{ticket['id']}/subscribe",
             json={
@@ -265,14 +265,18 @@ async def test_server_sends_one_web_push_reminder_per_threshold(
         json={"token": "wrong", "channel": "webpush", "subscription": fake.subscription()},
     )
     assert bad.status == 404
-    await hall.call_next()  # the first ticket is called: it is no longer waiting
+    gone = await hall.post("manager", f"/api/v1/tickets/{cancelled['id']}/cancel")
+    assert gone.status == 200
+    await hall.call_next()  # B007: 6 ahead, one cancelled, one called: 4 ahead: nothing yet
+    await asyncio.sleep(0.3)
+    assert fake.received == []
+    await hall.call_next("w2")  # 3 ahead: the reminder
     for _ in range(60):
         if fake.received:
             break
         await asyncio.sleep(0.05)
-    for window in ("w2", "w3"):
-        await hall.call_next(window)
+    await hall.call_next("w3")
+    await hall.call_next("w1")
     await asyncio.sleep(0.4)
-    rows = await hall.client.get("/api/v1/remote/outbox")
-    assert len(fake.received) == 1, (fake.received, await rows.text())
-    assert "B005" in fake.received[0]["body"]
+    assert len(fake.received) == 1, fake.received
+    assert "B007" in fake.received[0]["body"] and "还有 3 人" in fake.received[0]["body"]

@@ -40,6 +40,7 @@ async def test_remote_ticket_waits_not_arrived_and_is_called_after_kiosk_check_i
 
 async def test_kiosk_types_the_code_and_a_phone_at_home_cannot_check_in(remote: Remote) -> None:
     hall = remote.hall
+    await hall.issue("s-a", id_number="11010519491231002X")  # someone ahead: no lapse here
     ticket = await remote.ticket(PHONE)
     path = f"/api/v1/tickets/{ticket['id']}/check-in"
     # From home: the holder token alone, a made-up entrance code, or the track token fail.

@@ -252,6 +252,8 @@ function beep() {
 async function ticketPage(id, token) {
   keep({ id, track_token: token });
   if (!halls.length) await loadHalls().catch(() => []);
+  const pushReady = "PushManager" in window && "serviceWorker" in navigator &&
+    (await fetch("/api/v1/remote/push-key").then((r) => r.ok, () => false));
   let last = null;
   const draw = async () => {
     const tk = await api(`/api/v1/tickets/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`);
@@ -275,7 +277,7 @@ async function ticketPage(id, token) {
         <div class="code" id="checkin-code">${esc(mine.checkin_code)}</div><p class="hint">${t("checkinHow")}</p>
         <label for="entrance">${t("entrance")}</label><div class="pair"><input id="entrance" inputmode="numeric" maxlength="6">
         <button class="btn" id="do-checkin" type="button" style="margin:0">${t("checkin")}</button></div></div>` : ""}
-      ${open && "PushManager" in window ? `<button class="btn alt" id="push" type="button">${t("push")}</button>` : ""}
+      ${open && pushReady ? `<button class="btn alt" id="push" type="button">${t("push")}</button>` : ""}
       ${open && mine.holder_token ? `<details class="card"><summary>${t("cancel")}</summary><p class="hint">${t("cancelTitle")}</p>
         <label for="cphone">${t("phone")}</label><div class="pair"><input id="cphone" inputmode="numeric" maxlength="13">
         <button class="btn alt" id="csend" type="button" style="margin:0">${t("getCode")}</button></div>
