@@ -185,29 +185,38 @@ async def deliver(rt: Runtime, message: Message) -> Outcome:
 
 
 async def _worker(app: web.Application, rt: Runtime) -> None:
+    """Coalesce the hall events of ``round_gap_seconds`` into one round; a timer round every
+    ``sweep_seconds``; after falling behind the bus, resubscribe and do a round of all halls."""
     from queue_server.api.http import state_key
 
     st = app[state_key]
-    subscription = st.bus.subscribe(ALL_HALLS, maxsize=10_000)
     interval = float(rt.config.get("sweep_seconds", 30.0))
-    pending: set[str] = set()
-
-    async def next_event() -> None:
-        event = await subscription.next()
-        if event is None:
-            raise asyncio.CancelledError
-        if event.type.startswith("ticket.") or event.type.startswith("window."):
-            pending.add(event.hall_id)
-
+    gap = float(rt.config.get("round_gap_seconds", 0.2))
+    subscription = st.bus.subscribe(ALL_HALLS, maxsize=10_000)
     try:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(next_event(), timeout=interval)
+            pending: set[str] = set()
+            try:
+                event = await asyncio.wait_for(subscription.next(), timeout=interval)
+            except TimeoutError:
+                event = None
+            else:
+                await asyncio.sleep(gap)
+            while event is not None:
+                if event.type.startswith(("ticket.", "window.")):
+                    pending.add(event.hall_id)
+                try:
+                    event = await asyncio.wait_for(subscription.next(), timeout=0.005)
+                except TimeoutError:
+                    event = None
+            if subscription.overflowed:
+                subscription.close()
+                subscription = st.bus.subscribe(ALL_HALLS, maxsize=10_000)
+                pending.clear()
             try:
                 await _round(st, rt, pending)
             except Exception:
                 log.exception("remote sweep failed")
-            pending.clear()
     finally:
         subscription.close()
 
