@@ -454,7 +454,8 @@ class Agent:
             if self.flow.online != bool(self.issuer.online):
                 await self.dispatch(Event("network", {"online": bool(self.issuer.online)}))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     async def _while_online(self) -> None:
         assert self.issuer is not None

@@ -158,7 +158,8 @@ class Issuer:
     # -- issuing --------------------------------------------------------------------------
 
     def track_url(self, ticket_id: str, token: str) -> str:
-        return f"{self.public_url}/api/v1/tickets/{ticket_id}?token={token}"
+        """The printed QR: the hall server's "my ticket" page, read-only with the track token."""
+        return f"{self.public_url}/mobile?t={ticket_id}&token={token}"
 
     async def issue(self, request: dict[str, Any]) -> dict[str, Any]:
         """A ticket, online if possible; raises ApiError (refusal) or OfflineUnavailable."""

@@ -197,7 +197,8 @@ async def _worker(app: web.Application, rt: Runtime) -> None:
         while True:
             pending: set[str] = set()
             try:
-                event = await asyncio.wait_for(subscription.next(), timeout=interval)
+                async with asyncio.timeout(interval):
+                    event = await subscription.next()
             except TimeoutError:
                 event = None
             else:
@@ -206,7 +207,8 @@ async def _worker(app: web.Application, rt: Runtime) -> None:
                 if event.type.startswith(("ticket.", "window.")):
                     pending.add(event.hall_id)
                 try:
-                    event = await asyncio.wait_for(subscription.next(), timeout=0.005)
+                    async with asyncio.timeout(0.005):
+                        event = await subscription.next()
                 except TimeoutError:
                     event = None
             if subscription.overflowed:

@@ -130,7 +130,13 @@ async def run_demo(
 ) -> int:
     """Start everything, print the URLs, run until interrupted."""
     data_dir: Path = args.data
-    settings = Settings(data_dir=data_dir, host=args.host, port=args.port, site_file=site_path)
+    settings = Settings(
+        data_dir=data_dir,
+        host=args.host,
+        port=args.port,
+        site_file=site_path,
+        extra={"remote": {"outbox_public": True}},
+    )
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -138,7 +138,8 @@ async def _pause(stop: asyncio.Event, seconds: float) -> bool:
     if seconds <= 0:
         return False
     try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+        async with asyncio.timeout(seconds):
+            await stop.wait()
     except TimeoutError:
         return False
     return True

@@ -134,7 +134,7 @@ async def test_card_flow_greets_lists_services_shows_materials_issues_and_prints
     await k.shot("ticket")
     receipt = (await k.receipts())[-1]
     assert "A021" in receipt["lines"]
-    assert receipt["qr"][0].startswith(str(k.server.make_url("/api/v1/tickets/")))
+    assert receipt["qr"][0].startswith(str(k.server.make_url("/mobile?t=")))
     assert k.agent.flow.person is None  # nothing personal once the ticket exists
 
 
