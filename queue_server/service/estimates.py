@@ -7,15 +7,14 @@ simulation predictor in ``queue_server.eta`` replaces it where history exists.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from queue_server.domain.tickets import TicketClass
-from queue_server.service.rows import Hall, Service
-from queue_server.store.db import WriteTx
+from queue_server.service.rows import Hall, Service, profile_of
+from queue_server.store.db import ReadTx, WriteTx
 
 Z90 = 1.645
 
@@ -54,27 +53,28 @@ def closed_form(people_ahead: int, servers: int, mean_minutes: float) -> Estimat
     return Estimate(people_ahead, mean, max(0.0, mean - Z90 * spread), mean + Z90 * spread)
 
 
+def open_servers(tx: ReadTx, hall_id: str) -> dict[str, int]:
+    """How many open windows serve each service (weight above zero)."""
+    servers: dict[str, int] = {}
+    for row in tx.all(
+        "SELECT profile FROM windows WHERE hall_id = ? AND state = 'open'", (hall_id,)
+    ):
+        for service_id, weight in profile_of(row["profile"]).items():
+            if weight > 0:
+                servers[service_id] = servers.get(service_id, 0) + 1
+    return servers
+
+
 def estimate_for_new(
     tx: WriteTx, hall: Hall, service: Service, ticket_class: TicketClass, now: datetime
 ) -> Estimate:
     """The estimate a ticket of ``service`` gets if issued now."""
+    class_filter = " AND class = 'green'" if ticket_class is TicketClass.GREEN else ""
     waiting = tx.one(
-        "SELECT COUNT(*) AS n FROM tickets WHERE hall_id = ? AND service_id = ?"
-        " AND status = 'waiting'",
+        "SELECT COUNT(*) AS n FROM tickets WHERE hall_id = ? AND service_id = ?"  # noqa: S608
+        f" AND status = 'waiting'{class_filter}",
         (hall.id, service.id),
     )
     ahead = int(waiting["n"]) if waiting else 0
-    if ticket_class is TicketClass.GREEN:
-        green = tx.one(
-            "SELECT COUNT(*) AS n FROM tickets WHERE hall_id = ? AND service_id = ?"
-            " AND status = 'waiting' AND class = 'green'",
-            (hall.id, service.id),
-        )
-        ahead = int(green["n"]) if green else 0
-    servers = 0
-    for row in tx.all(
-        "SELECT profile FROM windows WHERE hall_id = ? AND state = 'open'", (hall.id,)
-    ):
-        if json.loads(row["profile"]).get(service.id, 0) > 0:
-            servers += 1
+    servers = open_servers(tx, hall.id).get(service.id, 0)
     return closed_form(ahead, servers, service.rules.typical_minutes)

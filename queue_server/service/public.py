@@ -5,26 +5,14 @@ Nothing here carries personal data: numbers, windows, counts and estimates only.
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import datetime
 from typing import Any
 
 from queue_server.service.errors import not_found
-from queue_server.service.estimates import closed_form
+from queue_server.service.estimates import closed_form, open_servers
 from queue_server.service.rows import Hall, hall_from_row, parse_iso, service_from_row
 from queue_server.store.db import ReadTx
-
-
-def _open_servers(tx: ReadTx, hall_id: str) -> dict[str, int]:
-    servers: dict[str, int] = {}
-    for row in tx.all(
-        "SELECT profile FROM windows WHERE hall_id = ? AND state = 'open'", (hall_id,)
-    ):
-        for service_id, weight in json.loads(row["profile"]).items():
-            if weight > 0:
-                servers[service_id] = servers.get(service_id, 0) + 1
-    return servers
 
 
 def _hall_summary(tx: ReadTx, hall: Hall, now: datetime) -> dict[str, Any]:
@@ -36,7 +24,7 @@ def _hall_summary(tx: ReadTx, hall: Hall, now: datetime) -> dict[str, Any]:
             (hall.id,),
         )
     }
-    servers = _open_servers(tx, hall.id)
+    servers = open_servers(tx, hall.id)
     services = []
     for row in tx.all("SELECT * FROM services WHERE hall_id = ? ORDER BY position, id", (hall.id,)):
         service = service_from_row(row)
@@ -100,7 +88,7 @@ def track_ticket(tx: ReadTx, ticket_id: str, token: str, now: datetime) -> dict[
         ahead = int(found["n"]) if found else 0
         service_row = tx.one("SELECT * FROM services WHERE id = ?", (row["service_id"],))
         assert service_row is not None
-        servers = _open_servers(tx, row["hall_id"]).get(row["service_id"], 0)
+        servers = open_servers(tx, row["hall_id"]).get(row["service_id"], 0)
         mean = service_from_row(service_row).rules.typical_minutes
         eta = closed_form(ahead, servers, mean).as_json()
     window = None

@@ -43,7 +43,8 @@ def _service_rules(text: str) -> ServiceRules:
 
 
 @lru_cache(maxsize=1024)
-def _profile(text: str) -> dict[str, float]:
+def profile_of(text: str) -> dict[str, float]:
+    """A window's stored work profile, parsed once per distinct text."""
     return {k: float(v) for k, v in json.loads(text).items()}
 
 
@@ -102,7 +103,7 @@ def window_from_row(row: dict[str, Any]) -> Window:
         row["hall_id"],
         row["number"],
         row["state"],
-        _profile(row["profile"]),
+        profile_of(row["profile"]),
         row["clerk"],
         row["current_ticket_id"],
     )
