@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from queue_server.api import schemas
-from queue_server.api.http import json_response, read_json, require_actor, state
+from queue_server.api.http import json_response, read_json, require_actor, staff_write, state
 from queue_server.service import auth, calling, public, windows
 from queue_server.service.actors import Actor
 from queue_server.service.errors import invalid
@@ -108,11 +108,12 @@ async def track(request: web.Request) -> web.Response:
 
 async def cancel(request: web.Request) -> web.Response:
     """Staff cancel a ticket."""
-    actor = require_actor(request, staff=True)
-    st = state(request)
     ticket_id = request.match_info["ticket_id"]
-    now = st.clock()
-    ticket = await st.db.write(lambda tx: calling.cancel_ticket(tx, actor, ticket_id, now))
+    ticket = await staff_write(
+        request,
+        schemas.EMPTY,
+        lambda tx, actor, _body, now: calling.cancel_ticket(tx, actor, ticket_id, now),
+    )
     return json_response({"ticket": ticket})
 
 
@@ -123,12 +124,10 @@ def window_action(action: WindowAction) -> Callable[[web.Request], Any]:
     """A handler for a body-less action on the window's current ticket."""
 
     async def handler(request: web.Request) -> web.Response:
-        actor = require_actor(request, staff=True)
-        await read_json(request, schemas.EMPTY)
-        st = state(request)
         window_id = request.match_info["window_id"]
-        now = st.clock()
-        ticket = await st.db.write(lambda tx: action(tx, actor, window_id, now))
+        ticket = await staff_write(
+            request, schemas.EMPTY, lambda tx, actor, _body, now: action(tx, actor, window_id, now)
+        )
         return json_response({"ticket": ticket})
 
     handler.__doc__ = action.__doc__
@@ -177,28 +176,24 @@ async def call_ticket(request: web.Request) -> web.Response:
 
 async def transfer(request: web.Request) -> web.Response:
     """Move the current ticket to another service and/or window."""
-    actor = require_actor(request, staff=True)
-    body = await read_json(request, schemas.TRANSFER)
-    st = state(request)
     window_id = request.match_info["window_id"]
-    now = st.clock()
-    ticket = await st.db.write(
-        lambda tx: calling.transfer(
+    ticket = await staff_write(
+        request,
+        schemas.TRANSFER,
+        lambda tx, actor, body, now: calling.transfer(
             tx, actor, window_id, now, body.get("service_id"), body.get("window_id")
-        )
+        ),
     )
     return json_response({"ticket": ticket})
 
 
 async def unhold(request: web.Request) -> web.Response:
     """Call a held ticket back to this window."""
-    actor = require_actor(request, staff=True)
-    body = await read_json(request, schemas.TICKET_REF)
-    st = state(request)
     window_id = request.match_info["window_id"]
-    now = st.clock()
-    ticket = await st.db.write(
-        lambda tx: calling.unhold(tx, actor, window_id, body["ticket_id"], now)
+    ticket = await staff_write(
+        request,
+        schemas.TICKET_REF,
+        lambda tx, actor, body, now: calling.unhold(tx, actor, window_id, body["ticket_id"], now),
     )
     return json_response({"ticket": ticket})
 
@@ -207,14 +202,13 @@ def window_move(move: str) -> Callable[[web.Request], Any]:
     """A handler that opens, pauses, resumes or closes a window."""
 
     async def handler(request: web.Request) -> web.Response:
-        actor = require_actor(request, staff=True)
-        body = await read_json(request, schemas.CONFIRM)
-        st = state(request)
         window_id = request.match_info["window_id"]
-        now = st.clock()
-        confirm = bool(body.get("confirm", False))
-        window = await st.db.write(
-            lambda tx: windows.change_state(tx, actor, window_id, move, now, confirm)
+        window = await staff_write(
+            request,
+            schemas.CONFIRM,
+            lambda tx, actor, body, now: windows.change_state(
+                tx, actor, window_id, move, now, bool(body.get("confirm", False))
+            ),
         )
         return json_response({"window": window})
 
@@ -235,12 +229,12 @@ async def window_queue(request: web.Request) -> web.Response:
 
 async def set_profile(request: web.Request) -> web.Response:
     """A manager changes a window's services and weights."""
-    actor = require_actor(request, staff=True)
-    body = await read_json(request, schemas.PROFILE)
-    st = state(request)
     window_id = request.match_info["window_id"]
-    now = st.clock()
-    window = await st.db.write(
-        lambda tx: windows.set_profile(tx, actor, window_id, body["services"], now)
+    window = await staff_write(
+        request,
+        schemas.PROFILE,
+        lambda tx, actor, body, now: windows.set_profile(
+            tx, actor, window_id, body["services"], now
+        ),
     )
     return json_response({"window": window})

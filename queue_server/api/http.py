@@ -18,6 +18,7 @@ from queue_server.security import PersonalDataCipher
 from queue_server.service.actors import Actor
 from queue_server.service.errors import ServiceError, forbidden
 from queue_server.store import Database
+from queue_server.store.db import WriteTx
 
 
 @dataclass
@@ -95,3 +96,16 @@ def require_actor(request: web.Request, *, staff: bool = False) -> Actor:
     if staff and not actor.is_staff:
         raise forbidden("staff only")
     return actor
+
+
+StaffUseCase = Callable[[WriteTx, Actor, dict[str, Any], datetime], Any]
+
+
+async def staff_write(request: web.Request, schema: dict[str, Any], use_case: StaffUseCase) -> Any:
+    """The common shape of a staff action: authenticate, validate the body, run the use case
+    in one write transaction at the server's current time, and return its result."""
+    actor = require_actor(request, staff=True)
+    body = await read_json(request, schema)
+    st = state(request)
+    now = st.clock()
+    return await st.db.write(lambda tx: use_case(tx, actor, body, now))
