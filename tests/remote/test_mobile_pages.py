@@ -194,16 +194,25 @@ async def test_remote_ticket_through_check_in_to_being_called(site: Site, artifa
     await expect(page.locator("#status")).to_have_text("排队中")
     await site.as_("manager", "POST", "/api/v1/windows/w1/call-next")
     await expect(page.locator("#ahead")).to_have_text("3 人")
+
+    # Three ahead is the hall's reminder threshold: the reminder goes out while it still waits.
+    outbox = await site.context.new_page()
+    near = outbox.locator(".msg", has_text="前面还有")
+    for _ in range(50):
+        await outbox.goto(site.url("/m-outbox"))
+        if await near.count():
+            break
+        await outbox.wait_for_timeout(100)
+    await expect(near).to_have_count(1)
+
     for window in ("w2", "w3", "w1", "w2"):
         await site.as_("manager", "POST", f"/api/v1/windows/{window}/call-next")
     await expect(page.locator("#called")).to_have_text("请到 2 号窗口办理")
     assert await page.evaluate("window.__buzz.length") == 1, "vibrates once when called"
     await page.screenshot(path=str(artifacts / "mobile-ticket-called.png"), full_page=True)
 
-    outbox = await site.context.new_page()
     await outbox.goto(site.url("/m-outbox"))
     await expect(outbox.locator(".msg").first).to_be_visible()
-    near = outbox.locator(".msg", has_text="前面还有")
     await expect(near).to_have_count(1)
     await expect(near).to_contain_text("138****5678")
     await outbox.screenshot(path=str(artifacts / "mobile-outbox.png"), full_page=True)
