@@ -1,4 +1,10 @@
-"""The daily purge of personal data past each hall's retention period."""
+"""The daily purge of personal data past each hall's retention period.
+
+What counts as personal here: ID hashes, ciphertexts and masks (tickets, appointments),
+the phone of a remote ticket (its hash is kept only for the one-ticket-per-phone rule of
+its day) and the free-text comment of an evaluation (people type names and numbers into
+it even though digit runs are masked on the way in).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +13,52 @@ from datetime import datetime, timedelta
 from queue_server.service.rows import hall_from_row
 from queue_server.store.db import WriteTx
 
+ERASED = ""
+"""What a purged NOT NULL text column holds afterwards."""
+
+_ID_COLUMNS = {"tickets": "business_day", "appointments": "substr(slot_start, 1, 10)"}
+
 
 def purge_personal_data(tx: WriteTx, now: datetime) -> int:
-    """Erase ID hashes, ciphertexts and masks older than the retention period; count rows."""
+    """Erase personal data older than each hall's retention period; count the rows touched."""
     erased = 0
     for row in tx.all("SELECT * FROM halls"):
         hall = hall_from_row(row)
         cutoff = hall.schedule.business_day(now) - timedelta(days=hall.rules.retention_days)
-        for table in ("tickets", "appointments"):
-            day_column = "business_day" if table == "tickets" else "substr(slot_start, 1, 10)"
-            cur = tx.execute(
-                f"UPDATE {table} SET id_hash = NULL, id_enc = NULL, id_masked = NULL"  # noqa: S608
-                f" WHERE hall_id = ? AND {day_column} < ?"
-                " AND (id_hash IS NOT NULL OR id_enc IS NOT NULL OR id_masked IS NOT NULL)",
-                (hall.id, cutoff.isoformat()),
-            )
-            erased += cur.rowcount
+        day = cutoff.isoformat()
+        erased += _erase_id_numbers(tx, hall.id, day)
+        erased += _erase_remote_phones(tx, hall.id, day)
+        erased += _erase_comments(tx, hall.id, day)
     return erased
+
+
+def _erase_id_numbers(tx: WriteTx, hall_id: str, day: str) -> int:
+    erased = 0
+    for table, day_column in _ID_COLUMNS.items():
+        cur = tx.execute(
+            f"UPDATE {table} SET id_hash = NULL, id_enc = NULL, id_masked = NULL"  # noqa: S608
+            f" WHERE hall_id = ? AND {day_column} < ?"
+            " AND (id_hash IS NOT NULL OR id_enc IS NOT NULL OR id_masked IS NOT NULL)",
+            (hall_id, day),
+        )
+        erased += cur.rowcount
+    return erased
+
+
+def _erase_remote_phones(tx: WriteTx, hall_id: str, day: str) -> int:
+    cur = tx.execute(
+        "UPDATE remote_tickets SET phone_hash = ?, phone_masked = ?"
+        " WHERE hall_id = ? AND business_day < ? AND (phone_hash != ? OR phone_masked != ?)",
+        (ERASED, ERASED, hall_id, day, ERASED, ERASED),
+    )
+    return cur.rowcount
+
+
+def _erase_comments(tx: WriteTx, hall_id: str, day: str) -> int:
+    """Comments go; the level, tags and times stay for the statistics and the export."""
+    cur = tx.execute(
+        "UPDATE evaluations SET comment = ?"
+        " WHERE hall_id = ? AND substr(finished_at, 1, 10) < ? AND comment != ?",
+        (ERASED, hall_id, day, ERASED),
+    )
+    return cur.rowcount
