@@ -38,7 +38,6 @@ from devices import (
     QrCamera,
     TicketDoc,
     build_device,
-    render_ticket,
     simulator_of,
 )
 from kiosk.client import ApiError, Backoff, HallClient, Unreachable, parse_time
@@ -51,12 +50,6 @@ from kiosk.store import AsyncStore
 _LOG = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent / "ui"
 NO_SHOW_RULE = "过号请重新取号"
-OFFLINE_AHEAD = "脱机取号：联网后扫码查看排队人数"
-
-
-def people_line(ahead: int) -> str:
-    """The line the printer layout writes for ``people_ahead`` (see devices.printer.layout)."""
-    return f"前面还有 {ahead} 人等候"
 
 
 class Agent:
@@ -325,7 +318,7 @@ class Agent:
             hall_name=str(self.flow.catalog.hall.get("name", "")),
             service_name=ticket.get("service_name", ""),
             number=ticket["number"],
-            people_ahead=ticket["people_ahead"] if ticket["people_ahead"] is not None else 0,
+            people_ahead=ticket["people_ahead"],
             eta_low=ticket.get("eta_low"),
             eta_high=ticket.get("eta_high"),
             issued_at=ticket.get("issued_at") or "",
@@ -334,16 +327,7 @@ class Agent:
         )
         self.mark("print_start")
         try:
-            if ticket["people_ahead"] is None:
-                # The layout always prints a head count; offline there is none to give.
-                data = await asyncio.to_thread(render_ticket, doc)
-                data = data.replace(
-                    (people_line(0) + "\n").encode("gb18030"),
-                    (OFFLINE_AHEAD + "\n").encode("gb18030"),
-                )
-                status = await printer.print_raw(data)
-            else:
-                status = await printer.print_ticket(doc)
+            status = await printer.print_ticket(doc)
         except PaperOut:
             return self._printer_fault("paper_out")
         except CoverOpen:

@@ -20,12 +20,13 @@ FONT_PX = 24
 
 @dataclass(frozen=True)
 class TicketDoc:
-    """What a queue ticket says. ``eta_low``/``eta_high`` None: no estimate available."""
+    """What a queue ticket says. ``eta_low``/``eta_high`` None: no estimate available;
+    ``people_ahead`` None: issued offline, nobody knows the head count yet."""
 
     hall_name: str
     service_name: str
     number: str
-    people_ahead: int
+    people_ahead: int | None
     eta_low: int | None
     eta_high: int | None
     issued_at: str
@@ -46,6 +47,16 @@ SAMPLE_TICKET = TicketDoc(
     track_url="https://hall.example.cn/t/8f3k2m9q",
     name_line="张*",
 )
+
+
+OFFLINE_AHEAD = "脱机取号：联网后扫码查看排队人数"
+
+
+def ahead_text(people_ahead: int | None) -> str:
+    """The head-count line; offline tickets point to the QR instead of guessing."""
+    if people_ahead is None:
+        return OFFLINE_AHEAD
+    return f"前面还有 {people_ahead} 人等候"
 
 
 class BufferEscpos(Escpos):  # type: ignore[misc]
@@ -94,7 +105,7 @@ def write_ticket(printer: Escpos, doc: TicketDoc, font_path: str | None = None) 
     printer.set(custom_size=True, width=4, height=4, bold=True)
     cn_line(printer, doc.number, 4, font_path)
     printer.set(normal_textsize=True, bold=False)
-    cn_line(printer, f"前面还有 {doc.people_ahead} 人等候", 1, font_path)
+    cn_line(printer, ahead_text(doc.people_ahead), 1, font_path)
     cn_line(printer, eta_text(doc.eta_low, doc.eta_high), 1, font_path)
     if doc.name_line:
         cn_line(printer, doc.name_line, 1, font_path)

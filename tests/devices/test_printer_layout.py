@@ -53,6 +53,14 @@ def test_no_estimate_is_said_plainly() -> None:
     assert "暂无法估计等候时间".encode("gb18030") in render_ticket(doc)
 
 
+def test_offline_ticket_points_to_the_qr_instead_of_a_head_count() -> None:
+    doc = dataclasses.replace(SAMPLE_TICKET, people_ahead=None, eta_low=None, eta_high=None)
+    data = render_ticket(doc)
+    assert "脱机取号：联网后扫码查看排队人数".encode("gb18030") in data
+    assert "前面还有".encode("gb18030") not in data
+    assert "前面还有 5 人等候".encode("gb18030") in render_ticket(SAMPLE_TICKET)
+
+
 @pytest.mark.skipif(textimage.load_font(24) is None, reason="no CJK font installed")
 def test_rare_name_character_becomes_an_image() -> None:
     doc = dataclasses.replace(SAMPLE_TICKET, name_line="王𠀋*")
