@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml
 system-deps:
 	@sh scripts/system-deps.sh
 
-# Calling clips rendered with espeak-ng (pages fall back to Web Speech without them).
+# Calling clips and kiosk prompts rendered with espeak-ng (pages fall back to Web Speech).
 voice: $(STAMP) system-deps
 	$(PY) -m display.voice.build --out display/static/voice
+	$(PY) -m kiosk.voice --out kiosk/ui/voice
 
 demo: $(STAMP) voice
 	$(VENV)/bin/onevisit demo --data $(DEMO_DATA)

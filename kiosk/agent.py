@@ -468,6 +468,9 @@ class Agent:
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/ws", self._ws)
         app.router.add_get("/qr.svg", self._qr)
+        voice = self.config.voice_dir or UI_DIR / "voice"
+        if voice.is_dir():
+            app.router.add_static("/static/voice/", voice)
         app.router.add_static("/static/", UI_DIR)
         if self.config.sim_panel or self.config.simulated:
             app.router.add_get("/sim", self._page("sim.html"))

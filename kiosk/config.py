@@ -39,6 +39,7 @@ _KEYS = {
     "max_clock_offset",
     "request_timeout",
     "sim_panel",
+    "voice_dir",
     "devices",
 }
 
@@ -64,6 +65,7 @@ class KioskConfig:
     max_clock_offset: float = 30.0
     request_timeout: float = 4.0
     sim_panel: bool = False
+    voice_dir: Path | None = None
     devices: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -110,6 +112,7 @@ def parse(data: dict[str, Any], base: Path) -> KioskConfig:
             max_clock_offset=float(data.get("max_clock_offset", 30.0)),
             request_timeout=float(data.get("request_timeout", 4.0)),
             sim_panel=bool(data.get("sim_panel", False)),
+            voice_dir=base / str(data["voice_dir"]) if "voice_dir" in data else None,
             devices=devices,
         )
     except (TypeError, ValueError) as err:

@@ -33,11 +33,40 @@ function connect() {
   ws.onclose = () => setTimeout(connect, 1000);
 }
 
-function speak(text) {
-  // Pre-rendered clips are not bundled yet: Web Speech speaks the same text the footer shows.
-  if (!("speechSynthesis" in window) || !text) return;
+// Pre-rendered clips (python -m kiosk.voice) for the fixed prompts; Web Speech says the rest.
+let clips = null;
+let playing = null;
+const clipsReady = fetch("/static/voice/manifest.json", { cache: "no-store" })
+  .then((r) => (r.ok ? r.json() : null))
+  .then((m) => { clips = m && m.clips ? m.clips : null; })
+  .catch(() => { clips = null; });
+
+function clipFor(text, lang) {
+  if (!clips) return null;
+  const table = T[lang] || {};
+  for (const [name, file] of Object.entries(clips)) {
+    const [clipLang, key] = name.split("/");
+    if (clipLang === lang && table[key] === text) return file;
+  }
+  return null;
+}
+
+async function speak(text) {
+  if (!text) return;
+  await clipsReady;
+  if (playing) { playing.pause(); playing = null; }
+  if ("speechSynthesis" in window) window.speechSynthesis.cancel();
+  const file = clipFor(text, view?.lang || "zh");
+  if (file) {
+    playing = new Audio(`/static/voice/${file}`);
+    playing.playbackRate = view?.elder ? 0.85 : 1;
+    (window.__spoken ||= []).push({ via: "clip", file, text });
+    playing.play().catch(() => { /* autoplay refused: the text is on screen */ });
+    return;
+  }
+  (window.__spoken ||= []).push({ via: "speech", text });
+  if (!("speechSynthesis" in window)) return;
   try {
-    window.speechSynthesis.cancel();
     const u = new SpeechSynthesisUtterance(text);
     u.lang = en() ? "en-US" : "zh-CN";
     u.rate = view?.elder ? 0.85 : 1;
