@@ -19,7 +19,8 @@ This process is the load generator (aiohttp client). Each endpoint is measured t
 Endpoints, in this order: ``baseline`` (the bare insert), ``call-next`` (clerk tokens spread
 over the 8 windows, on tickets issued beforehand), ``issue`` (kiosk device token; half
 ``s-b`` without ID, half ``s-a`` with distinct valid ID numbers) and ``feed``
-(``GET /api/v1/halls``, public; loopback is a trusted network, so it is not rate-limited).
+(``GET /api/v1/halls``, public, listing the 10 halls of the site with their services' waits;
+loopback is a trusted network, so it is not rate-limited).
 Throughput is reported as a ratio to the baseline measured in the same run.
 
 Every loop ends by itself (requests time out after 10 s); both servers are stopped at the
@@ -60,6 +61,8 @@ from queue_server.bench.load_servers import (
 
 T = TypeVar("T")
 WINDOWS = 8
+HALLS = 10
+"""Halls on the site, so the public feed is as long as a small city's."""
 REQUEST_TIMEOUT = 10.0
 ENDPOINTS = ("baseline", "issue", "call-next", "feed")
 
@@ -226,6 +229,11 @@ class HallClient:
         self.kiosk_token = str(device["token"])
         self.clerk_tokens = [await self.login(f"clerk{n}") for n in range(1, WINDOWS + 1)]
 
+    async def listed_halls(self) -> int:
+        """How many halls the public feed lists (the report says what was measured)."""
+        answer = await self._json("GET", "/api/v1/halls")
+        return len(answer["halls"])
+
     async def waiting(self) -> int:
         """Tickets waiting in hall ``h1``, from the public feed."""
         answer = await self._json("GET", "/api/v1/halls")
@@ -350,10 +358,11 @@ async def run(opts: Options, workdir: Path) -> dict[str, Any]:
     password = secrets.token_urlsafe(12)
     servers: list[ServerProcess] = []
     results: dict[str, dict[str, Any]] = {}
+    listed = 0
     try:
         hall_port, base_port = free_port(), free_port()
         config = write_server_config(
-            workdir / "hall", load_site(WINDOWS, password), hall_port, opts.synchronous
+            workdir / "hall", load_site(WINDOWS, password, HALLS), hall_port, opts.synchronous
         )
         _say(f"starting the hall server on 127.0.0.1:{hall_port} (synchronous={opts.synchronous})")
         servers.append(
@@ -376,6 +385,7 @@ async def run(opts: Options, workdir: Path) -> dict[str, Any]:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             hall = HallClient(session, hall_url, password)
             await hall.prepare()
+            listed = await hall.listed_halls()
             results["baseline"] = await _measure(session, _baseline_target(base_url), opts)
             results["call-next"] = await _measure_calls(hall, session, opts)
             results["issue"] = await _measure(
@@ -401,6 +411,7 @@ async def run(opts: Options, workdir: Path) -> dict[str, Any]:
         "concurrency": opts.concurrency,
         "rate": opts.rate,
         "windows": WINDOWS,
+        "halls": listed,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -458,6 +469,7 @@ def render(report: dict[str, Any]) -> str:
         "commit per request, single writer thread, same synchronous setting).",
         f"call-next: {report['windows']} windows; {depth[0]} tickets waiting when the closed "
         f"loop started, {depth[1]} when the open loop started.",
+        f"feed: GET /api/v1/halls with {report['halls']} halls (public, cacheable JSON).",
         "err: answers other than 200/201 (and 204 for call-next) and failed connections.",
     ]
     return "\n".join(lines)

@@ -38,45 +38,55 @@ def id_number(index: int) -> str:
     return first17 + check_digit(first17)
 
 
-def load_site(windows: int, password: str) -> dict[str, Any]:
-    """Hall ``h1``: open around the clock, ``windows`` open windows, one clerk each."""
+def _hall(hall_id: str, name: str, windows: int) -> dict[str, Any]:
+    """One all-day hall; ids are global, so halls other than ``h1`` prefix theirs."""
+    a, b = ("s-a", "s-b") if hall_id == "h1" else (f"{hall_id}-a", f"{hall_id}-b")
+    return {
+        "id": hall_id,
+        "name": name,
+        "name_en": f"Load-test hall {hall_id}",
+        "address": f"压测路 {hall_id[1:]} 号",
+        "lat": 30.25,
+        "lon": 120.16,
+        "schedule": {"timezone": "Asia/Shanghai", "weekly": dict.fromkeys(WEEK, ALL_DAY)},
+        "rules": {},
+        "services": [
+            {
+                "id": a,
+                "code": "330100-001",
+                "prefix": "A",
+                "name": "不动产登记",
+                "name_en": "Real estate",
+                "rules": {"typical_minutes": 10},
+            },
+            {
+                "id": b,
+                "code": "330100-002",
+                "prefix": "B",
+                "name": "公积金提取",
+                "name_en": "Provident fund",
+                "rules": {"typical_minutes": 6, "id_required": False},
+            },
+        ],
+        "windows": [
+            {
+                "id": f"w{n}" if hall_id == "h1" else f"{hall_id}-w{n}",
+                "number": n,
+                "state": "open",
+                "profile": {a: 1, b: 1},
+            }
+            for n in range(1, windows + 1)
+        ],
+    }
+
+
+def load_site(windows: int, password: str, halls: int = 10) -> dict[str, Any]:
+    """Hall ``h1``: open around the clock, ``windows`` open windows, one clerk each; and
+    ``halls - 1`` more halls of 4 windows each, so the public feed lists a city's worth."""
     return {
         "halls": [
-            {
-                "id": "h1",
-                "name": "压测大厅",
-                "name_en": "Load-test hall",
-                "address": "压测路 1 号",
-                "lat": 30.25,
-                "lon": 120.16,
-                "schedule": {
-                    "timezone": "Asia/Shanghai",
-                    "weekly": dict.fromkeys(WEEK, ALL_DAY),
-                },
-                "rules": {},
-                "services": [
-                    {
-                        "id": "s-a",
-                        "code": "330100-001",
-                        "prefix": "A",
-                        "name": "不动产登记",
-                        "name_en": "Real estate",
-                        "rules": {"typical_minutes": 10},
-                    },
-                    {
-                        "id": "s-b",
-                        "code": "330100-002",
-                        "prefix": "B",
-                        "name": "公积金提取",
-                        "name_en": "Provident fund",
-                        "rules": {"typical_minutes": 6, "id_required": False},
-                    },
-                ],
-                "windows": [
-                    {"id": f"w{n}", "number": n, "state": "open", "profile": {"s-a": 1, "s-b": 1}}
-                    for n in range(1, windows + 1)
-                ],
-            }
+            _hall("h1", "压测大厅", windows),
+            *[_hall(f"h{n}", f"压测分厅 {n}", 4) for n in range(2, halls + 1)],
         ],
         "staff": [
             {"username": "manager", "password": password, "role": "manager", "halls": ["h1"]},

@@ -78,6 +78,7 @@ async def test_bench_load_json_report() -> None:
             assert measured["p99_ms"] >= measured["p50_ms"]
         assert result["open"]["requests"] == 20, name
     assert report["endpoints"]["baseline"]["ratio_to_baseline"] == 1.0
+    assert report["halls"] == 10, "the feed is measured with a city's worth of halls"
     calls = report["endpoints"]["call-next"]
     assert calls["closed"]["queue_at_start"] > 0
     assert calls["open"]["queue_at_start"] >= 20
