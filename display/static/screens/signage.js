@@ -17,6 +17,7 @@ const nodes = {
   now: document.getElementById("now"),
   previous: document.getElementById("previous"),
   services: document.getElementById("services"),
+  pager: document.getElementById("svc-pager"),
   notices: document.getElementById("notices"),
   link: document.getElementById("link"),
   sound: document.getElementById("sound"),
@@ -63,29 +64,71 @@ function overflows(node) {
   return node.scrollWidth > node.clientWidth + 1 || node.scrollHeight > node.clientHeight + 1;
 }
 
-function fit(node, watch = node) {
+function fit(node, watch = node, floor = 0.5) {
   if (!node) return;
   let scale = 1;
   node.style.setProperty("--fit", "1");
-  while (overflows(watch) && scale > 0.5) {
+  while (overflows(watch) && scale > floor) {
     scale -= 0.05;
     node.style.setProperty("--fit", scale.toFixed(2));
   }
 }
 
-function renderServices(services) {
-  nodes.services.replaceChildren(...services.map((s) => {
-    const eta = s.eta_minutes === null || s.eta_minutes === undefined
-      ? "—" : `${Math.max(1, Math.round(s.eta_minutes))}`;
-    const name = el("th", { scope: "row" },
-      el("span", { class: "prefix" }, s.prefix),
-      el("span", { class: "svc" }, s.name,
-        bilingual && s.name_en ? el("span", { class: "en svc-en" }, s.name_en) : null));
-    return el("tr", {}, name,
-      el("td", { class: "num waiting" }, String(s.waiting), el("small", {}, "人")),
-      el("td", { class: "num eta" }, eta, eta === "—" ? null : el("small", {}, "分钟")));
-  }));
-  fit(document.querySelector(".wait-table"), document.querySelector(".waits"));
+// Below this scale a service row is not readable from 10 m: page through the services instead.
+const READABLE_FIT = 0.8;
+const PAGE_SECONDS = Number(params.get("page_seconds") || 8);
+let services = [];
+let servicePage = 0;
+let pageTimer = null;
+
+function serviceRow(s) {
+  const eta = s.eta_minutes === null || s.eta_minutes === undefined
+    ? "—" : `${Math.max(1, Math.round(s.eta_minutes))}`;
+  const name = el("th", { scope: "row" },
+    el("span", { class: "prefix" }, s.prefix),
+    el("span", { class: "svc" }, s.name,
+      bilingual && s.name_en ? el("span", { class: "en svc-en" }, s.name_en) : null));
+  return el("tr", { "data-service": s.id }, name,
+    el("td", { class: "num waiting" }, String(s.waiting), el("small", {}, "人")),
+    el("td", { class: "num eta" }, eta, eta === "—" ? null : el("small", {}, "分钟")));
+}
+
+// How many rows fit in the box at the current scale, leaving room for the page indicator.
+function rowsThatFit(box) {
+  const padding = parseFloat(getComputedStyle(box).paddingBottom) || 0;
+  const bottom = box.getBoundingClientRect().bottom - padding - nodes.pager.offsetHeight;
+  const rows = [...nodes.services.children];
+  const fitting = rows.filter((row) => row.getBoundingClientRect().bottom <= bottom + 1).length;
+  return Math.max(1, fitting);
+}
+
+function renderServices(list) {
+  services = list;
+  const table = document.querySelector(".wait-table");
+  const box = document.querySelector(".waits");
+  nodes.pager.hidden = true;
+  nodes.services.replaceChildren(...services.map(serviceRow));
+  fit(table, box, READABLE_FIT);
+  if (!overflows(box)) {
+    servicePage = 0;
+    clearInterval(pageTimer);
+    pageTimer = null;
+    return;
+  }
+  nodes.pager.hidden = false;
+  nodes.pager.textContent = "1 / 1";
+  const perPage = rowsThatFit(box);
+  const pages = Math.ceil(services.length / perPage);
+  servicePage %= pages;
+  const first = servicePage * perPage;
+  nodes.services.replaceChildren(...services.slice(first, first + perPage).map(serviceRow));
+  nodes.pager.textContent = `${servicePage + 1} / ${pages}`;
+  nodes.pager.dataset.page = String(servicePage + 1);
+  nodes.pager.dataset.pages = String(pages);
+  if (!pageTimer) {
+    pageTimer = setInterval(() => { servicePage += 1; renderServices(services); },
+      PAGE_SECONDS * 1000);
+  }
 }
 
 function renderNotices(notices) {
