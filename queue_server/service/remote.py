@@ -29,7 +29,14 @@ from queue_server.security import PersonalDataCipher, token_digest
 from queue_server.service.actors import Actor
 from queue_server.service.errors import ServiceError, conflict, forbidden, invalid, not_found
 from queue_server.service.issuing import IssueRequest, issue_ticket
-from queue_server.service.rows import append_event, hall_from_row, iso, load_hall, parse_iso
+from queue_server.service.rows import (
+    Hall,
+    append_event,
+    hall_from_row,
+    iso,
+    load_hall,
+    parse_iso,
+)
 from queue_server.store.db import ReadTx, WriteTx
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
@@ -258,19 +265,55 @@ def take_ticket(
 ) -> dict[str, Any] | None:
     """Issue a ``not_arrived`` ticket to a verified phone; None when the code is wrong."""
     phone = parse_phone(phone_text)
+    holder = RemoteHolder(
+        phone_hash(cipher, phone), mask_phone(phone), f"remote:{mask_phone(phone)}"
+    )
+    hall = _hall_of_service(tx, hall_id, service_id)
+    day = hall.schedule.business_day(now).isoformat()
+    _check_scalping(tx, service_id, day, holder.key_hash, address_hash(cipher, address), limits)
+    if not _use_code(tx, cipher, phone, code, limits, now):
+        return None
+    view = issue_remote(tx, cipher, hall_id, service_id, holder, address, limits, now)
+    if remind_sms:
+        store_subscription(tx, cipher, view["id"], "sms", phone, now)
+    return view
+
+
+@dataclass(frozen=True)
+class RemoteHolder:
+    """Who holds a remote ticket: the keyed hash that the one-per-day rules match on, what
+    may be shown of it (a masked phone, or "微信用户"), and the audit actor name."""
+
+    key_hash: str
+    masked: str
+    actor: str
+
+
+def _hall_of_service(tx: WriteTx, hall_id: str, service_id: str) -> Hall:
     service = tx.one("SELECT hall_id FROM services WHERE id = ?", (service_id,))
     if service is None or service["hall_id"] != hall_id:
         raise invalid("invalid_request", "no such service in this hall")
-    hall = load_hall(tx, hall_id)
+    return load_hall(tx, hall_id)
+
+
+def issue_remote(
+    tx: WriteTx,
+    cipher: PersonalDataCipher,
+    hall_id: str,
+    service_id: str,
+    holder: RemoteHolder,
+    address: str,
+    limits: Limits,
+    now: datetime,
+) -> dict[str, Any]:
+    """Issue the ``not_arrived`` ticket of a verified holder (scalping limits applied)."""
+    hall = _hall_of_service(tx, hall_id, service_id)
     day = hall.schedule.business_day(now).isoformat()
-    ph, ah = phone_hash(cipher, phone), address_hash(cipher, address)
-    _check_scalping(tx, service_id, day, ph, ah, limits)
-    if not _use_code(tx, cipher, phone, code, limits, now):
-        return None
-    masked = mask_phone(phone)
-    actor = Actor("remote", f"remote:{masked}", "remote", (hall_id,))
+    ah = address_hash(cipher, address)
+    _check_scalping(tx, service_id, day, holder.key_hash, ah, limits)
+    actor = Actor("remote", holder.actor, "remote", (hall_id,))
     view = issue_ticket(tx, actor, IssueRequest(service_id, channel="remote"), cipher, now)
-    holder = secrets.token_urlsafe(24)
+    token = secrets.token_urlsafe(24)
     checkin = _new_checkin_code(tx, hall_id, day)
     tx.execute(
         "INSERT INTO remote_tickets (ticket_id, hall_id, service_id, business_day, phone_hash,"
@@ -281,19 +324,17 @@ def take_ticket(
             hall_id,
             service_id,
             day,
-            ph,
-            masked,
+            holder.key_hash,
+            holder.masked,
             ah,
-            token_digest(holder),
+            token_digest(token),
             checkin,
             iso(now),
         ),
     )
-    if remind_sms:
-        _store_subscription(tx, cipher, view["id"], "sms", phone, now)
-    view["holder_token"] = holder
+    view["holder_token"] = token
     view["checkin_code"] = checkin
-    view["phone_masked"] = masked
+    view["phone_masked"] = holder.masked
     view["grace_minutes"] = hall.rules.remote_grace_minutes
     return view
 
@@ -520,7 +561,7 @@ def sweep(tx: WriteTx, now: datetime) -> list[dict[str, Any]]:
     return lapsed
 
 
-def _store_subscription(
+def store_subscription(
     tx: WriteTx,
     cipher: PersonalDataCipher,
     ticket_id: str,
@@ -528,6 +569,7 @@ def _store_subscription(
     target: str,
     now: datetime,
 ) -> None:
+    """Remember where to send the reminders of ``ticket_id`` (the target encrypted)."""
     tx.execute(
         "INSERT INTO remote_subscriptions (ticket_id, channel, target_enc, created_at)"
         " VALUES (?, ?, ?, ?) ON CONFLICT (ticket_id, channel)"
@@ -554,7 +596,7 @@ def subscribe(
         raise invalid("invalid_channel", "reminders here are webpush or wechat")
     if ticket["status"] not in OPEN:
         raise conflict("ticket_closed", "this ticket is no longer waiting")
-    _store_subscription(tx, cipher, ticket_id, channel, target, now)
+    store_subscription(tx, cipher, ticket_id, channel, target, now)
     hall = load_hall(tx, ticket["hall_id"])
     return {"ticket_id": ticket_id, "channel": channel, "remind_ahead": hall.rules.remind_ahead}
 
