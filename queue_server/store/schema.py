@@ -302,6 +302,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (ticket_id, threshold)
     ) STRICT;
     """,
+    # WeChat web login: short sessions of a visitor's openid (hashed for the one-ticket rule,
+    # encrypted for the reminder).
+    """
+    CREATE TABLE IF NOT EXISTS wechat_sessions (
+        token_digest TEXT PRIMARY KEY,
+        openid_hash TEXT NOT NULL,
+        openid_enc TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) STRICT;
+    """,
 )
 
 
