@@ -314,10 +314,16 @@ CORE_ROUTES: tuple[Route, ...] = (
 )
 
 
-from queue_server.api import console, kiosk, remote, signage  # noqa: E402 - feature routes use Route
+# Feature modules import Route from here, so they come after it.
+from queue_server.api import console, kiosk, remote, signage, wechat_login  # noqa: E402
 
 ROUTES: tuple[Route, ...] = (
-    CORE_ROUTES + signage.ROUTES + console.ROUTES + kiosk.ROUTES + remote.ROUTES
+    CORE_ROUTES
+    + signage.ROUTES
+    + console.ROUTES
+    + kiosk.ROUTES
+    + remote.ROUTES
+    + wechat_login.ROUTES
 )
 """Every route of the server: the core above plus each feature module's ``ROUTES``."""
 

@@ -106,6 +106,7 @@ class Runtime:
     outbox: Outbox = field(default_factory=lambda: Outbox("outbox"))
     channels: dict[str, Notifier] = field(default_factory=dict)
     push_key: str | None = None
+    http: aiohttp.ClientSession | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -163,6 +164,7 @@ async def remote_context(app: web.Application) -> AsyncIterator[None]:
     rt = Runtime(remote.Limits.from_settings(config), config)
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
     rt.channels, rt.push_key = _channels(config, session)
+    rt.http = session
     app[runtime_key] = rt
     task = asyncio.create_task(_worker(app, rt))
     try:
