@@ -313,6 +313,14 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at TEXT NOT NULL
     ) STRICT;
     """,
+    # The head of each (service, class) queue is one index seek, and a window's pinned
+    # tickets another, however deep the queue.
+    """
+    CREATE INDEX IF NOT EXISTS tickets_heads
+        ON tickets(hall_id, status, service_id, class, arrived_at, n);
+    CREATE INDEX IF NOT EXISTS tickets_pinned
+        ON tickets(pinned_window_id, status) WHERE pinned_window_id IS NOT NULL;
+    """,
 )
 
 
