@@ -113,23 +113,39 @@ def candidates(tx: WriteTx, hall_id: str, window: Window | None = None) -> list[
     return [_candidate(r) for r in tx.all(sql, params)]
 
 
+HEAD_CLASSES = tuple(c.value for c in TicketClass if c is not TicketClass.APPOINTMENT)
+
+
 def call_candidates(tx: WriteTx, hall_id: str, window: Window) -> list[Candidate]:
     """The few tickets that can win the window's next call.
 
-    Within one service and class the score only grows with the wait, so the oldest ticket of
-    each (service, class) beats the others; pinned tickets and appointment tickets (whose
-    slot decides) are all kept. ``choose_next`` over this set picks exactly what it picks
-    over every waiting ticket, while a deep queue costs one indexed scan in SQLite.
+    Within one service and class the score only grows with the wait, so the oldest unpinned
+    ticket of each (service, class) beats the others; tickets pinned to the window and
+    appointment tickets (whose slot decides) are all kept. ``choose_next`` over this set picks
+    exactly what it picks over every waiting ticket, and each head is one index seek
+    (``tickets_heads``), so a deep queue costs no more than a short one.
     """
-    where, extra = _window_filter(window)
-    sql = (
-        f"SELECT {CANDIDATE_COLUMNS} FROM ("  # noqa: S608
-        f" SELECT {CANDIDATE_COLUMNS}, ROW_NUMBER() OVER ("
-        "  PARTITION BY service_id, class ORDER BY arrived_at, n) AS place"
-        f" FROM tickets WHERE hall_id = ? AND status = 'waiting' AND {where})"
-        " WHERE place = 1 OR pinned_window_id IS NOT NULL OR class = 'appointment'"
+    base = f"SELECT {CANDIDATE_COLUMNS} FROM tickets WHERE hall_id = ? AND status = 'waiting'"  # noqa: S608
+    rows: list[dict[str, Any]] = []
+    for service_id in window.profile:
+        for ticket_class in HEAD_CLASSES:
+            head = tx.one(
+                f"{base} AND service_id = ? AND class = ? AND pinned_window_id IS NULL"
+                " ORDER BY arrived_at, n LIMIT 1",
+                (hall_id, service_id, ticket_class),
+            )
+            if head is not None:
+                rows.append(head)
+        rows += tx.all(
+            f"{base} AND service_id = ? AND class = 'appointment' AND pinned_window_id IS NULL",
+            (hall_id, service_id),
+        )
+    rows += tx.all(
+        f"SELECT {CANDIDATE_COLUMNS} FROM tickets"  # noqa: S608
+        " WHERE pinned_window_id = ? AND status = 'waiting' AND hall_id = ?",
+        (window.id, hall_id),
     )
-    return [_candidate(r) for r in tx.all(sql, (hall_id, *extra))]
+    return [_candidate(r) for r in rows]
 
 
 def _finish_current(tx: WriteTx, window: Window, now: datetime) -> None:
