@@ -301,9 +301,24 @@ class HallSchedule:
         """Touching spans merged into continuous periods, from the day before ``now`` on.
 
         The scan covers two days more than ``SEARCH_DAYS`` so that a period still running at
-        its end is known to last longer than any cut-off.
+        its end is known to last longer than any cut-off. The periods depend only on the
+        day, so they are memoised per schedule and day (a 24-hour hall would otherwise merge
+        two months of days for every ticket).
         """
         first = now.astimezone(self._zone).date() - timedelta(days=1)
+        key = (spans_of.__name__, first)
+        chains = self._chains_memo.get(key)
+        if chains is None:
+            if len(self._chains_memo) > 256:
+                self._chains_memo.clear()
+            chains = self._chains_memo[key] = tuple(self._merge(spans_of, first))
+        return iter(chains)
+
+    @cached_property
+    def _chains_memo(self) -> dict[tuple[str, date], tuple[OpenSpan, ...]]:
+        return {}
+
+    def _merge(self, spans_of: Callable[[date], list[Span]], first: date) -> Iterator[OpenSpan]:
         days = SEARCH_DAYS + 3
         current: Span | None = None
         for offset in range(days):

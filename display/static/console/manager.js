@@ -126,6 +126,8 @@ function policyForm(rules) {
         { min: 0, step: 1 }),
       numberField("等候告警（分钟）Long wait alarm", "long_wait_minutes", rules.long_wait_minutes,
         { min: 1 }),
+      numberField("设备离线判定（分钟）Device offline after", "device_offline_minutes",
+        rules.device_offline_minutes, { min: 0.5, max: 1440 }),
       el("label", {}, keep, " 转移保留取号时间 Keep arrival on transfer")),
     el("button", { type: "submit", class: "primary" }, "保存并生效 Save"));
   form.addEventListener("submit", async (event) => {
@@ -139,6 +141,7 @@ function policyForm(rules) {
         no_show: { mode: f.get("no_show_mode"), requeue_behind: Number(f.get("requeue_behind")) },
       },
       long_wait_minutes: Number(f.get("long_wait_minutes")),
+      device_offline_minutes: Number(f.get("device_offline_minutes")),
     };
     await guarded(() => api("PUT", `${H()}/rules`, change), "规则已生效 Policy saved");
   });
