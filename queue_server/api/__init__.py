@@ -315,7 +315,7 @@ CORE_ROUTES: tuple[Route, ...] = (
 
 
 # Feature modules import Route from here, so they come after it.
-from queue_server.api import console, kiosk, remote, signage, wechat_login  # noqa: E402
+from queue_server.api import console, counter, kiosk, remote, signage, wechat_login  # noqa: E402
 
 ROUTES: tuple[Route, ...] = (
     CORE_ROUTES
@@ -324,6 +324,7 @@ ROUTES: tuple[Route, ...] = (
     + kiosk.ROUTES
     + remote.ROUTES
     + wechat_login.ROUTES
+    + counter.ROUTES
 )
 """Every route of the server: the core above plus each feature module's ``ROUTES``."""
 

@@ -97,6 +97,7 @@ RULES: dict[str, Any] = {
         "long_wait_minutes": {"type": "number", "minimum": 1, "maximum": 1440},
         "green_age": {"type": "integer", "nullable": True, "minimum": 50, "maximum": 120},
         "capacity_policy": {"type": "string", "enum": ["warn", "refuse"]},
+        "device_offline_minutes": {"type": "number", "minimum": 0.5, "maximum": 1440},
     },
     "additionalProperties": False,
 }

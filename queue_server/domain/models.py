@@ -63,10 +63,14 @@ class HallRules:
     """How long a remote ticket whose turn has come may stay not arrived before it lapses."""
     remind_ahead: int = 3
     """"Your turn is near" goes out when this many tickets (or fewer) are ahead."""
+    device_offline_minutes: float = 3.0
+    """A kiosk, screen or counter agent silent for longer shows as offline."""
 
     def __post_init__(self) -> None:
         if self.capacity_policy not in {"warn", "refuse"}:
             raise ValueError("capacity_policy must be 'warn' or 'refuse'")
+        if not 0.5 <= self.device_offline_minutes <= 1440:
+            raise ValueError("device_offline_minutes must be within 0.5..1440")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HallRules:
@@ -102,6 +106,7 @@ class HallRules:
             "long_wait_minutes": self.long_wait_minutes,
             "remote_grace_minutes": self.remote_grace_minutes,
             "remind_ahead": self.remind_ahead,
+            "device_offline_minutes": self.device_offline_minutes,
         }
 
 

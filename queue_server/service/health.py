@@ -14,12 +14,10 @@ from typing import Any
 from queue_server.service.actors import Actor
 from queue_server.service.console import minutes_since
 from queue_server.service.errors import forbidden
-from queue_server.service.rows import append_event, iso
+from queue_server.service.rows import append_event, iso, load_hall
 from queue_server.store.db import ReadTx, WriteTx
 
 HEALTH_STATUSES = ("ok", "warning", "fault", "offline")
-STALE_MINUTES = 3.0
-"""A device not heard from for this long shows as offline."""
 
 
 def heartbeat(
@@ -77,7 +75,11 @@ def heartbeat(
 
 
 def devices_with_health(tx: ReadTx, hall_id: str, now: datetime) -> list[dict[str, Any]]:
-    """Every registered device of the hall, its last heartbeat and its parts' health."""
+    """Every registered device of the hall, its last heartbeat and its parts' health.
+
+    A device not heard from for the hall's ``device_offline_minutes`` shows as offline.
+    """
+    stale_minutes = load_hall(tx, hall_id).rules.device_offline_minutes
     parts: dict[str, list[dict[str, Any]]] = {}
     for row in tx.all(
         "SELECT * FROM device_health WHERE hall_id = ? ORDER BY device_id, kind", (hall_id,)
@@ -97,7 +99,8 @@ def devices_with_health(tx: ReadTx, hall_id: str, now: datetime) -> list[dict[st
     ):
         device_id = row["digest"][:16]
         age = minutes_since(row["last_seen_at"], now)
-        health = _overall(parts.get(device_id, []), age, row["revoked_at"] is not None)
+        revoked = row["revoked_at"] is not None
+        health = _overall(parts.get(device_id, []), age, stale_minutes, revoked)
         devices.append(
             {
                 "device_id": device_id,
@@ -114,12 +117,14 @@ def devices_with_health(tx: ReadTx, hall_id: str, now: datetime) -> list[dict[st
     return devices
 
 
-def _overall(parts: list[dict[str, Any]], age: float | None, revoked: bool) -> str:
+def _overall(
+    parts: list[dict[str, Any]], age: float | None, stale_minutes: float, revoked: bool
+) -> str:
     if revoked:
         return "revoked"
     if age is None:
         return "unknown"
-    if age > STALE_MINUTES:
+    if age > stale_minutes:
         return "offline"
     statuses = {p["status"] for p in parts}
     for status in ("fault", "offline", "warning"):

@@ -78,7 +78,7 @@ def update_rules(
     if "no_show" in changes.get("policy", {}):
         policy["no_show"] = {**policy["no_show"], **changes["policy"]["no_show"]}
     data["policy"] = policy
-    for key in ("long_wait_minutes", "green_age", "capacity_policy"):
+    for key in ("long_wait_minutes", "green_age", "capacity_policy", "device_offline_minutes"):
         if key in changes:
             data[key] = changes[key]
     try:
