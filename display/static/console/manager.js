@@ -4,12 +4,13 @@ import {
   STATE_NAMES, STATUS_NAMES, session,
 } from "./common.js";
 import { barChart, ring, PALETTE } from "./charts.js";
+import { renderAppointments, refreshAppointments } from "./appointments.js";
 
 const app = document.getElementById("app");
 const setConn = connectionBadge(document.getElementById("conn"));
 const TABS = [
   ["floor", "现场 Floor"], ["steer", "调度 Steer"], ["people", "人员与设备 Staff & devices"],
-  ["today", "今日 Today"], ["audit", "审计 Audit log"],
+  ["today", "今日 Today"], ["audit", "审计 Audit log"], ["appointments", "预约 Appointments"],
 ];
 let hallId = null;
 let tab = "floor";
@@ -446,7 +447,7 @@ function describe(detail) {
 // ---- shell ---------------------------------------------------------------------------------
 
 const RENDER = { floor: renderFloor, steer: renderSteer, people: renderPeople, today: renderToday,
-  audit: renderAudit };
+  audit: renderAudit, appointments: () => renderAppointments(body, hallId) };
 
 async function show(name) {
   tab = name;
@@ -463,6 +464,7 @@ async function show(name) {
 // Live tabs re-render on events; forms (steer, staff) are left alone while being edited.
 const refreshSoon = debounce(() => {
   if (tab === "floor" || tab === "today" || tab === "audit") show(tab);
+  if (tab === "appointments") refreshAppointments();
 }, 120);
 
 async function main() {

@@ -25,6 +25,7 @@ async function api(path, options = {}) {
   if (!response.ok) {
     const error = new Error((data.error && data.error.message) || response.statusText);
     error.code = data.error && data.error.code;
+    error.details = data.error || {};
     throw error;
   }
   return data;
@@ -107,8 +108,17 @@ async function searchPage(q = "") {
 
 function mineLink() {
   const mine = Object.values(tickets()).slice(-1)[0];
-  return mine ? `<a class="btn alt" id="mine" href="#/ticket/${mine.id}/${mine.track_token}">${t("mine")} ${esc(mine.number || "")}</a>` : "";
+  const booked = store.getItem("ov.appts") && store.getItem("ov.appts") !== "{}";
+  return (mine ? `<a class="btn alt" id="mine" href="#/ticket/${mine.id}/${mine.track_token}">${t("mine")} ${esc(mine.number || "")}</a>` : "") +
+    (booked ? `<a class="btn alt" id="my-appts" href="#/appts">${t("myAppts")}</a>` : "");
 }
+
+// -- appointments live in book.js, loaded on first use ----------------------------------------
+
+const ctx = { view, t: (...a) => t(...a), esc, api, nameOf: (x) => nameOf(x), mapUrl };
+const book = (page, ...args) => import("./book.js").then((m) => m[page](ctx, ...args));
+const bookSpot = (h, s) => `<div class="bookable" data-book data-hall="${esc(h.id)}" data-service="${esc(s.id)}"></div>`;
+const markBookable = () => { book("markBookable").catch(() => {}); };
 
 function rank(offers) {
   const scored = offers.map((o) => {
@@ -136,7 +146,8 @@ async function servicePage(name) {
           <span>${o.service.waiting} ${t("waiting")}</span></div>
         ${o.dist != null ? `<div class="row"><span>${t("distance")} ${o.dist.toFixed(1)} ${t("km")}</span><span>${t("doneBy")} ${Math.round(o.done)} ${t("minutes")}</span></div>` : ""}
         ${o.hall.issuing_now ? `<a class="btn" href="#/take/${esc(o.hall.id)}/${esc(o.service.id)}">${t("take")}</a>` : ""}
-      </div>`).join("");
+        ${bookSpot(o.hall, o.service)}</div>`).join("");
+    markBookable();
     document.getElementById("locate").onclick = () => {
       document.getElementById("note").textContent = t("locating");
       navigator.geolocation.getCurrentPosition(
@@ -188,11 +199,12 @@ async function hallPage(id) {
     <h2>${t("services")}</h2>` +
     h.services.map((s) => `<div class="card"><h3>${esc(nameOf(s))}</h3>
       <div class="row"><span>${t("wait")} <span class="wait">${waitText(s.eta)}</span></span><span>${s.waiting} ${t("waiting")}</span></div>
-      ${h.issuing_now ? `<a class="btn alt" href="#/take/${esc(h.id)}/${esc(s.id)}">${t("take")}</a>` : ""}</div>`).join("") +
+      ${h.issuing_now ? `<a class="btn alt" href="#/take/${esc(h.id)}/${esc(s.id)}">${t("take")}</a>` : ""}${bookSpot(h, s)}</div>`).join("") +
     `<h2>${t("crowd")}</h2><div class="card" id="crowd"></div>`;
   if (/MicroMessenger/i.test(navigator.userAgent)) {
     document.getElementById("map").onclick = (e) => { e.preventDefault(); wechatMap(h).catch(() => { location.href = mapUrl(h); }); };
   }
+  markBookable();
   const data = await api(`/api/v1/halls/${encodeURIComponent(id)}/crowd`);
   document.getElementById("crowd").innerHTML = curve(data);
 }
@@ -349,6 +361,9 @@ function route() {
     take: () => takePage(parts[1], parts[2]),
     ticket: () => ticketPage(parts[1], parts[2]),
     checkin: () => entrancePage(parts[1], parts[2]),
+    book: () => book("bookPage", parts[1], parts[2]),
+    appt: () => book("apptPage", parts[1]),
+    appts: () => book("apptsPage"),
   };
   (pages[parts[0]] || (() => searchPage(q)))().catch((e) => {
     view.innerHTML = `<p class="err">${t("err")}: ${esc(e.message)}</p><button class="btn" onclick="location.reload()">${t("retry")}</button>`;
