@@ -21,7 +21,7 @@ from queue_server.api.middlewares import (
     errors_middleware,
     rate_limit_middleware,
 )
-from queue_server.api.remote import remote_context
+from queue_server.api.remote_runtime import remote_context
 from queue_server.config import Settings
 from queue_server.display_mount import mount_display
 from queue_server.events import EventBus

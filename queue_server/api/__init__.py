@@ -315,7 +315,15 @@ CORE_ROUTES: tuple[Route, ...] = (
 
 
 # Feature modules import Route from here, so they come after it.
-from queue_server.api import console, counter, kiosk, remote, signage, wechat_login  # noqa: E402
+from queue_server.api import (  # noqa: E402
+    console,
+    counter,
+    kiosk,
+    public_pages,
+    remote,
+    signage,
+    wechat_login,
+)
 
 ROUTES: tuple[Route, ...] = (
     CORE_ROUTES
@@ -323,6 +331,7 @@ ROUTES: tuple[Route, ...] = (
     + console.ROUTES
     + kiosk.ROUTES
     + remote.ROUTES
+    + public_pages.ROUTES
     + wechat_login.ROUTES
     + counter.ROUTES
 )

@@ -47,7 +47,7 @@ async def logout(request: web.Request) -> web.Response:
 
 async def list_halls(request: web.Request) -> web.Response:
     """Public: every hall with live waits; cacheable (ETag, max-age 5 s, 304)."""
-    from queue_server.api.remote import etag_response  # the feed shares the mobile page's cache
+    from queue_server.api.public_pages import etag_response  # the mobile page's cacheable JSON
 
     st = state(request)
     now = st.clock()

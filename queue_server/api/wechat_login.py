@@ -9,7 +9,7 @@ from aiohttp import web
 
 from queue_server.api import Route
 from queue_server.api.http import json_response, read_json, state
-from queue_server.api.remote import runtime
+from queue_server.api.remote_runtime import runtime
 from queue_server.service import remote
 from queue_server.service import wechat_login as wx
 from queue_server.service.errors import ServiceError
