@@ -24,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 DEVICE_KINDS = ("card_reader", "printer", "camera")
+ROLES = ("kiosk", "counter")
+"""``role = "counter"`` makes the file a counter agent's (see :mod:`kiosk.counter_config`)."""
 _KEYS = {
+    "role",
     "server_url",
     "public_url",
     "token",
@@ -79,14 +82,12 @@ def parse(data: dict[str, Any], base: Path) -> KioskConfig:
     unknown = set(data) - _KEYS
     if unknown:
         raise ConfigError(f"unknown keys: {sorted(unknown)}")
+    if data.get("role", "kiosk") != "kiosk":
+        raise ConfigError(f"role is one of {ROLES}; a counter agent's file is read elsewhere")
     for key in ("server_url", "hall_id"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise ConfigError(f"{key} is required")
-    token = data.get("token")
-    if token is None and "token_file" in data:
-        token = (base / str(data["token_file"])).read_text(encoding="utf-8").strip()
-    if not isinstance(token, str) or not token:
-        raise ConfigError("token or token_file is required")
+    token = read_token(data, base)
     devices: dict[str, dict[str, Any]] = {}
     for kind, spec in dict(data.get("devices", {})).items():
         if kind not in DEVICE_KINDS:
@@ -119,10 +120,27 @@ def parse(data: dict[str, Any], base: Path) -> KioskConfig:
         raise ConfigError(str(err)) from err
 
 
-def load(path: Path) -> KioskConfig:
-    """Read and check a configuration file."""
+def read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML document."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"{path}: {err}") from err
-    return parse(data, path.resolve().parent)
+
+
+def read_token(data: dict[str, Any], base: Path) -> str:
+    """``token``, or the contents of ``token_file`` (relative to ``base``)."""
+    token = data.get("token")
+    if token is None and "token_file" in data:
+        try:
+            token = (base / str(data["token_file"])).read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise ConfigError(f"token_file: {err}") from err
+    if not isinstance(token, str) or not token:
+        raise ConfigError("token or token_file is required")
+    return token
+
+
+def load(path: Path) -> KioskConfig:
+    """Read and check a configuration file."""
+    return parse(read_toml(path), path.resolve().parent)

@@ -92,6 +92,7 @@ def counter_state(
             or "call_out_of_order" in actor.permissions,
         }
     return {
+        "hall": {"id": screen["hall"]["id"], "name": screen["hall"]["name"]},
         "window": screen["window"],
         "ticket": screen["ticket"],
         "led": screen["led"],

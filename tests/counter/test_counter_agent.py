@@ -1,0 +1,131 @@
+"""End to end: key bytes on the bus → the real server → the LED's and LCD's bytes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from devices import Grade
+from tests.counter.harness import EVALUATOR, KEYPAD, Counter, settle, start_server
+
+
+@pytest.fixture
+async def counter(tmp_path: Path, aiohttp_server: Any) -> AsyncIterator[Counter]:
+    server = await start_server(tmp_path, aiohttp_server)
+    async with aiohttp.ClientSession() as http:
+        rig = Counter(server, http)
+        try:
+            yield rig
+        finally:
+            await rig.stop()
+
+
+async def evaluations(counter: Counter) -> list[dict[str, str]]:
+    _, text = await counter.call("manager", "GET", "/api/v1/halls/h1/evaluations.csv")
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+async def test_a_day_at_the_counter_from_the_keypad(counter: Counter) -> None:
+    await counter.start_agent()
+    await settle(lambda: counter.lcd() == "   000", "the LCD says nobody is signed in")
+    counter.keypad.press(KEYPAD, "call")
+    await settle(lambda: counter.beeps() == 1, "a refused key beeps")
+    assert await counter.current() is None
+
+    await counter.sign_in()
+    await settle(lambda: counter.led_text() == "1号窗口 欢迎办理", "the LED welcomes")
+    first = await counter.issue()
+    await counter.issue()
+    await settle(lambda: counter.lcd() == "002   ", "the LCD counts two waiting")
+
+    counter.keypad.press(KEYPAD, "call")
+    await settle(lambda: counter.led_text() == "请B001号到1号窗口办理", "the LED calls B001")
+    current = await counter.current()
+    assert current is not None
+    assert (current["id"], current["status"]) == (first["id"], "called")
+    await settle(lambda: counter.lcd() == "001001", "the LCD shows one waiting and B001")
+
+    counter.keypad.press(KEYPAD, "confirm")
+    await settle(lambda: counter.led_text() == "1号窗口 B001 办理中", "the LED shows serving")
+    counter.keypad.press(KEYPAD, "evaluate")
+    await settle(counter.evaluating, "the evaluator asks for a rating after the finish")
+    assert await counter.current() is None
+
+    counter.keypad.rate(EVALUATOR, Grade.VERY_SATISFIED)
+    rows = await settle(lambda: evaluations(counter), "the rating reaches the server")
+    assert [(r["ticketNumber"], r["satisfaction"], r["handleUserName"]) for r in rows] == [
+        ("B001", "5", "clerk1")
+    ]
+    counter.keypad.rate(EVALUATOR, Grade.VERY_DISSATISFIED)
+    counter.keypad.press(KEYPAD, "pause")
+    await settle(lambda: counter.led_text() == "1号窗口 暂停服务", "the LED shows the pause")
+    assert len(await evaluations(counter)) == 1, "a second rating of one ticket is dropped"
+
+    counter.keypad.press(KEYPAD, "pause")
+    await settle(lambda: counter.led_text() == "1号窗口 欢迎办理", "resumed")
+    _, audit = await counter.call("manager", "GET", "/api/v1/halls/h1/audit")
+    calls = [a for a in audit["audit"] if a["action"] == "counter.call_next"]
+    assert calls[0]["actor"] == "clerk1"
+    assert calls[0]["detail"]["device"] == "窗口1呼叫器"
+
+
+async def test_the_counter_follows_the_console_and_rates_its_finishes(counter: Counter) -> None:
+    agent = await counter.start_agent()
+    await counter.sign_in()
+    ticket = await counter.issue()
+    status, _ = await counter.call("clerk1", "POST", "/api/v1/windows/w1/call-next")
+    assert status == 200
+    await settle(
+        lambda: counter.led_text() == "请B001号到1号窗口办理", "the LED follows the console"
+    )
+    status, _ = await counter.call("clerk1", "POST", "/api/v1/windows/w1/finish")
+    assert status == 200
+    await settle(counter.evaluating, "a finish at the console starts the evaluator")
+    assert agent.pending_rating == ticket["id"]
+    counter.keypad.rate(EVALUATOR, Grade.BASICALLY_SATISFIED)
+    rows = await settle(lambda: evaluations(counter), "the rating reaches the server")
+    assert rows[0]["satisfaction"] == "3"
+
+    status, _ = await counter.call("clerk1", "POST", "/api/v1/windows/w1/close", {"confirm": True})
+    assert status == 200
+    await settle(
+        lambda: counter.led_text() == "1号窗口 暂停办理", "the LED shows the window closed"
+    )
+    await settle(lambda: counter.lcd() == "   000", "the LCD says nobody is signed in")
+
+
+async def test_unplugging_the_bus_shows_on_the_managers_floor(counter: Counter) -> None:
+    await counter.start_agent()
+
+    async def health(status: str) -> bool:
+        device = await counter.counter_device()
+        parts = {p["kind"]: p["status"] for p in device["parts"]}
+        return device["health"] == status and parts.get("keypad") == status
+
+    await settle(lambda: health("ok"), "the counter reports itself healthy")
+    counter.keypad_host.unplug()
+    await settle(lambda: health("offline"), "an unplugged keypad bus shows offline")
+    device = await counter.counter_device()
+    assert {p["kind"]: p["status"] for p in device["parts"]}["evaluator"] == "offline"
+    counter.keypad_host.replug()
+    await settle(lambda: health("ok"), "the keypad is back once its port opens again")
+
+
+async def test_a_silent_led_controller_shows_as_faulty(counter: Counter) -> None:
+    await counter.start_agent()
+    await counter.sign_in()
+    await settle(lambda: counter.led_text() == "1号窗口 欢迎办理", "the LED welcomes")
+    counter.led.control({"cmd": "set", "silent": True})
+
+    async def led_fault() -> bool:
+        device = await counter.counter_device()
+        return {p["kind"]: p["detail"] for p in device["parts"]}.get("led") == "no_answer"
+
+    await settle(led_fault, "a controller that stops answering is reported")
+    assert (await counter.counter_device())["health"] == "fault"
