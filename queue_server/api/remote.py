@@ -21,7 +21,7 @@ from aiohttp import web
 from queue_server.api import Route
 from queue_server.api.http import caller, json_response, read_json, require_actor, state
 from queue_server.api.remote_runtime import deliver, runtime
-from queue_server.service import remote
+from queue_server.service import reminders, remote
 from queue_server.service.errors import ServiceError, invalid
 from queue_server.service.notify import Message, Outcome
 from queue_server.service.notify.webpush import parse_subscription
@@ -231,7 +231,9 @@ async def subscribe(request: web.Request) -> web.Response:
         target = str(body["openid"])
     ticket_id = request.match_info["ticket_id"]
     result = await st.db.write(
-        lambda tx: remote.subscribe(tx, st.cipher, ticket_id, body["token"], channel, target, now)
+        lambda tx: reminders.subscribe(
+            tx, st.cipher, ticket_id, body["token"], channel, target, now
+        )
     )
     return json_response(result, 201)
 

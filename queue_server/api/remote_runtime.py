@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from queue_server.events.bus import ALL_HALLS
-from queue_server.service import remote
+from queue_server.service import reminders, remote
 from queue_server.service.notify import Message, Notifier, Outbox, Outcome
 from queue_server.service.notify.sms import HttpSms
 from queue_server.service.notify.webpush import WebPush, load_vapid_key
@@ -157,10 +157,10 @@ async def _round(st: Any, rt: Runtime, halls: set[str]) -> None:
         rows = await st.db.read(lambda tx: tx.all("SELECT id FROM halls"))
         touched = {r["id"] for r in rows}
     for hall_id in sorted(h for h in touched if h):
-        reminders = await st.db.write(
-            lambda tx, h=hall_id: remote.due_reminders(tx, st.cipher, h, now)
+        due = await st.db.write(
+            lambda tx, h=hall_id: reminders.due_reminders(tx, st.cipher, h, now)
         )
-        for item in reminders:
+        for item in due:
             message = Message(
                 item.channel,
                 item.target,
@@ -171,7 +171,7 @@ async def _round(st: Any, rt: Runtime, halls: set[str]) -> None:
             )
             outcome = await deliver(rt, message)
             await st.db.write(
-                lambda tx, i=item, o=outcome: remote.record_outcome(
+                lambda tx, i=item, o=outcome: reminders.record_outcome(
                     tx, i.ticket_id, i.threshold, o.value
                 )
             )

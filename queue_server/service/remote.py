@@ -65,18 +65,6 @@ class Limits:
         return cls(**known)
 
 
-@dataclass(frozen=True)
-class Reminder:
-    """A reminder to send after commit (the row is already written: at most one per threshold)."""
-
-    ticket_id: str
-    threshold: int
-    channel: str
-    target: str
-    masked: str
-    params: dict[str, str]
-
-
 def parse_phone(text: str) -> str:
     """A mainland mobile number (11 digits, ``+86`` and spaces allowed) or ``invalid_phone``."""
     digits = re.sub(r"[\s-]", "", text)
@@ -495,7 +483,7 @@ def cancel(
     return _transition(tx, ticket, Action.CANCEL, "ticket.cancelled", now, ended_at=iso(now))
 
 
-def _ahead(tx: ReadTx, ticket: dict[str, Any]) -> int:
+def people_ahead(tx: ReadTx, ticket: dict[str, Any]) -> int:
     return _count(
         tx,
         "SELECT COUNT(*) AS n FROM tickets WHERE hall_id = ? AND service_id = ?"
@@ -542,7 +530,7 @@ def sweep(tx: WriteTx, now: datetime) -> list[dict[str, Any]]:
         grace = timedelta(minutes=halls[hall_id].rules.remote_grace_minutes)
         due_at = ticket["due_at"]
         if due_at is None:
-            if ticket["service_id"] not in served[hall_id] or _ahead(tx, ticket) > 0:
+            if ticket["service_id"] not in served[hall_id] or people_ahead(tx, ticket) > 0:
                 continue
             tx.execute(
                 "UPDATE remote_tickets SET due_at = ? WHERE ticket_id = ?", (iso(now), ticket["id"])
@@ -575,75 +563,6 @@ def store_subscription(
         " VALUES (?, ?, ?, ?) ON CONFLICT (ticket_id, channel)"
         " DO UPDATE SET target_enc = excluded.target_enc, created_at = excluded.created_at",
         (ticket_id, channel, cipher.encrypt(target), iso(now)),
-    )
-
-
-def subscribe(
-    tx: WriteTx,
-    cipher: PersonalDataCipher,
-    ticket_id: str,
-    track_token: str,
-    channel: str,
-    target: str,
-    now: datetime,
-) -> dict[str, Any]:
-    """Ask for "your turn is near" on a channel; the track token is enough (it changes
-    nothing about the ticket). SMS is chosen when taking a remote ticket, not here."""
-    ticket = tx.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
-    if ticket is None or not secrets.compare_digest(ticket["track_token"], track_token):
-        raise not_found("ticket")
-    if channel not in ("webpush", "wechat"):
-        raise invalid("invalid_channel", "reminders here are webpush or wechat")
-    if ticket["status"] not in OPEN:
-        raise conflict("ticket_closed", "this ticket is no longer waiting")
-    store_subscription(tx, cipher, ticket_id, channel, target, now)
-    hall = load_hall(tx, ticket["hall_id"])
-    return {"ticket_id": ticket_id, "channel": channel, "remind_ahead": hall.rules.remind_ahead}
-
-
-def due_reminders(
-    tx: WriteTx, cipher: PersonalDataCipher, hall_id: str, now: datetime
-) -> list[Reminder]:
-    """Reminders that became due in the hall: each ticket with a subscription whose people
-    ahead dropped to the hall's ``remind_ahead`` gets one row per threshold, written here
-    before anything is sent, so a ticket is never reminded twice for the same threshold.
-    Closed tickets (done, cancelled, lapsed, …) are never considered."""
-    hall = load_hall(tx, hall_id)
-    threshold = hall.rules.remind_ahead
-    rows = tx.all(
-        "SELECT t.*, s.channel, s.target_enc FROM tickets t"
-        " JOIN remote_subscriptions s ON s.ticket_id = t.id"
-        " WHERE t.hall_id = ? AND t.status IN ('waiting', 'not_arrived')"
-        " AND NOT EXISTS (SELECT 1 FROM remote_reminders m WHERE m.ticket_id = t.id"
-        " AND m.threshold = ?)",
-        (hall_id, threshold),
-    )
-    by_ticket: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_ticket.setdefault(row["id"], []).append(row)
-    out: list[Reminder] = []
-    for ticket_id, subs in by_ticket.items():
-        ahead = _ahead(tx, subs[0])
-        if ahead > threshold:
-            continue
-        tx.execute(
-            "INSERT INTO remote_reminders (ticket_id, threshold, hall_id, created_at)"
-            " VALUES (?, ?, ?, ?)",
-            (ticket_id, threshold, hall_id, iso(now)),
-        )
-        params = {"number": subs[0]["number"], "hall": hall.name, "ahead": str(ahead)}
-        for sub in subs:
-            target = cipher.decrypt(sub["target_enc"])
-            masked = mask_phone(target) if sub["channel"] == "sms" else sub["channel"]
-            out.append(Reminder(ticket_id, threshold, sub["channel"], target, masked, params))
-    return out
-
-
-def record_outcome(tx: WriteTx, ticket_id: str, threshold: int, outcome: str) -> None:
-    """Note what became of a reminder (for the manager; never resent)."""
-    tx.execute(
-        "UPDATE remote_reminders SET outcome = ? WHERE ticket_id = ? AND threshold = ?",
-        (outcome, ticket_id, threshold),
     )
 
 
