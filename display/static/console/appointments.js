@@ -103,7 +103,7 @@ function bookingRows(appointments) {
     el("td", {}, `${clock(a.slot_start)}–${clock(a.slot_end)}`),
     el("td", { class: "status" }, el("span", { class: `cls appt-${a.status}` }, STATUS[a.status] || a.status)),
     el("td", {}, a.id_masked), el("td", {}, a.phone_masked),
-    el("td", { class: "ticket-number" }, a.ticket_number || "—")));
+    el("td", { class: "appt-ticket" }, a.ticket_number || "—")));
 }
 
 async function drawBookings() {
@@ -147,9 +147,11 @@ export async function renderAppointments(body, hallId) {
   const keepDate = panel && panel.hallId === hallId ? panel.date : today();
   panel = { hallId, date: keepDate, service: "", list: el("div", { id: "appt-day" }),
     names: Object.fromEntries(rules.services.map((s) => [s.service_id, s.name])) };
-  body.replaceChildren(el("div", { class: "stack", id: "appointments" },
-    bookingsCard(rules.services),
-    el("div", { class: "settings-grid" }, serviceTable(hallId, rules.services), hallForm(hallId, rules.hall))));
+  const root = el("div", { class: "stack", id: "appointments",
+    oninput: (event) => event.target.classList.remove("invalid") },
+  bookingsCard(rules.services),
+  el("div", { class: "appt-settings" }, serviceTable(hallId, rules.services), hallForm(hallId, rules.hall)));
+  body.replaceChildren(root);
   await drawBookings();
 }
 

@@ -29,6 +29,10 @@ async function hallsWithClock(ctx, fresh = false) {
 }
 const serverNow = () => Date.now() + skew;
 const zoneOf = (hall) => (hall && hall.timezone) || ZONE;
+function serviceName(ctx, hall, a) {
+  const service = hall && hall.services.find((s) => s.id === a.service_id);
+  return service ? ctx.nameOf(service) : a.service_name || "";
+}
 
 function clock(iso, zone) {
   return new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hour12: false })
@@ -199,7 +203,8 @@ function wireBooking(ctx, hallId, serviceId, state, zone, reload) {
         service_id: serviceId, slot_start: state.slot, phone: $("phone").value.trim(),
         code: $("code").value.trim(), id_number: idno.value.trim().toUpperCase() } });
       const a = r.appointment;
-      keep(a.id, { holder: r.holder_token, hall_id: hallId, code: a.code, slot_start: a.slot_start, service_name: a.service_name });
+      keep(a.id, { holder: r.holder_token, hall_id: hallId, code: a.code, slot_start: a.slot_start,
+        service_id: a.service_id, service_name: a.service_name });
       location.hash = `#/appt/${encodeURIComponent(a.id)}`;
     } catch (e) {
       submit.disabled = idCheck(idno.value) !== "ok";
@@ -222,7 +227,7 @@ export async function apptPage(ctx, id) {
   const zone = zoneOf(hall);
   const draw = async (note = "") => {
     const { appointment: a } = await ctx.api(`/api/v1/appointments/${encodeURIComponent(id)}?holder=${encodeURIComponent(kept.holder)}`);
-    keep(id, { status: a.status, slot_start: a.slot_start, service_name: a.service_name, code: a.code });
+    keep(id, { status: a.status, slot_start: a.slot_start, service_id: a.service_id, service_name: a.service_name, code: a.code });
     ctx.view.innerHTML = apptHtml(ctx, a, hall, zone) + `<p class="err" id="err" role="alert">${ctx.esc(note)}</p>`;
     wireCancel(ctx, a, kept, zone, draw);
   };
@@ -245,7 +250,7 @@ function apptHtml(ctx, a, hall, zone) {
     ? `<p class="called" id="checked-in">${ctx.t("apptIn", { n: ctx.esc(a.ticket_number || "") })}</p>
        <a class="btn" id="to-ticket" href="#/ticket/${ctx.esc(a.ticket_id)}/${ctx.esc(a.ticket_track_token)}">${ctx.t("toTicket")}</a>` : "";
   return `<a href="#/appts">‹ ${ctx.t("myAppts")}</a><h1>${ctx.t("myAppt")}</h1>
-    <div class="card"><div class="muted">${ctx.esc(hall ? ctx.nameOf(hall) : "")} · ${ctx.esc(a.service_name)}</div>
+    <div class="card"><div class="muted">${ctx.esc(hall ? ctx.nameOf(hall) : "")} · ${ctx.esc(serviceName(ctx, hall, a))}</div>
       <div class="status" id="appt-status">${ctx.t("ap_st_" + a.status)}</div>
       <div class="when" id="slot">${ctx.esc(span(ctx, a, zone))}</div>
       ${open ? `<div class="qrbox" id="qr">${qrSvg(`APPT:${code}`, ctx.esc(ctx.t("apptCode")))}</div>
@@ -283,13 +288,16 @@ function wireCancel(ctx, a, kept, zone, redraw) {
 export async function apptsPage(ctx) {
   stopFeed();
   const halls = await hallsWithClock(ctx).catch(() => []);
+  await Promise.all(Object.entries(mine()).map(([id, a]) => ctx.api(
+    `/api/v1/appointments/${encodeURIComponent(id)}?holder=${encodeURIComponent(a.holder)}`)
+    .then(({ appointment: fresh }) => keep(id, { status: fresh.status }), () => {})));
   const list = Object.entries(mine()).map(([id, a]) => ({ id, ...a }))
     .sort((x, y) => String(y.slot_start).localeCompare(String(x.slot_start)));
   const row = (a) => {
     const hall = halls.find((h) => h.id === a.hall_id);
     const zone = zoneOf(hall);
     return `<a class="card svc" href="#/appt/${encodeURIComponent(a.id)}" data-appt="${ctx.esc(a.id)}">
-      <h3>${ctx.esc(a.service_name || "")}</h3><div class="muted">${ctx.esc(hall ? ctx.nameOf(hall) : "")}</div>
+      <h3>${ctx.esc(serviceName(ctx, hall, a))}</h3><div class="muted">${ctx.esc(hall ? ctx.nameOf(hall) : "")}</div>
       <div class="row"><span>${a.slot_start ? ctx.esc(when(ctx, a.slot_start, zone)) : ""}</span>
       <span class="tag">${ctx.t("ap_st_" + (a.status || "booked"))}</span></div></a>`;
   };
