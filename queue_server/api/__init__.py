@@ -316,6 +316,7 @@ CORE_ROUTES: tuple[Route, ...] = (
 
 # Feature modules import Route from here, so they come after it.
 from queue_server.api import (  # noqa: E402
+    appointments,
     console,
     counter,
     kiosk,
@@ -334,6 +335,7 @@ ROUTES: tuple[Route, ...] = (
     + public_pages.ROUTES
     + wechat_login.ROUTES
     + counter.ROUTES
+    + appointments.ROUTES
 )
 """Every route of the server: the core above plus each feature module's ``ROUTES``."""
 

@@ -26,7 +26,14 @@ OTHER_EVENTS = (
     "help.updated",
     "settings.changed",
 )
-EVENT_TYPES = TICKET_EVENTS + WINDOW_EVENTS + OTHER_EVENTS
+APPOINTMENT_EVENTS = (
+    "appointment.booked",
+    "appointment.cancelled",
+    "appointment.checked_in",
+    "appointment.no_show",
+    "appointment.rules_changed",
+)
+EVENT_TYPES = TICKET_EVENTS + WINDOW_EVENTS + OTHER_EVENTS + APPOINTMENT_EVENTS
 
 TICKET_EVENT_KEYS = ("ticket_id", "number", "service_id", "window_id", "window_number", "at")
 WINDOW_EVENT_KEYS = ("window_id", "window_number", "state", "at")

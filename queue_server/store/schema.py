@@ -321,6 +321,34 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX IF NOT EXISTS tickets_pinned
         ON tickets(pinned_window_id, status) WHERE pinned_window_id IS NOT NULL;
     """,
+    # Appointments: who booked (keyed hashes and masks only), the holder token's digest,
+    # cancellation and check-in times; booking rules per hall and per service.
+    """
+    ALTER TABLE appointments ADD COLUMN slot_day TEXT NOT NULL DEFAULT '';
+    ALTER TABLE appointments ADD COLUMN phone_hash TEXT;
+    ALTER TABLE appointments ADD COLUMN phone_masked TEXT;
+    ALTER TABLE appointments ADD COLUMN address_hash TEXT;
+    ALTER TABLE appointments ADD COLUMN holder_digest TEXT;
+    ALTER TABLE appointments ADD COLUMN cancelled_at TEXT;
+    ALTER TABLE appointments ADD COLUMN checked_in_at TEXT;
+    ALTER TABLE appointments ADD COLUMN arrival TEXT;
+    CREATE INDEX IF NOT EXISTS appointments_slot ON appointments(service_id, slot_start, status);
+    CREATE INDEX IF NOT EXISTS appointments_day ON appointments(hall_id, slot_day);
+    CREATE INDEX IF NOT EXISTS appointments_person ON appointments(id_hash, slot_day)
+        WHERE id_hash IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS appointments_due ON appointments(status, slot_end);
+    CREATE TABLE IF NOT EXISTS appointment_rules (
+        hall_id TEXT PRIMARY KEY REFERENCES halls(id),
+        rules TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE IF NOT EXISTS appointment_services (
+        service_id TEXT PRIMARY KEY REFERENCES services(id),
+        hall_id TEXT NOT NULL REFERENCES halls(id),
+        enabled INTEGER NOT NULL DEFAULT 0,
+        slot_minutes INTEGER NOT NULL DEFAULT 60,
+        capacity_per_slot INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    """,
 )
 
 

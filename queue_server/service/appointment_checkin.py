@@ -1,0 +1,168 @@
+"""Checking in at the hall with a code: an appointment's 10-digit code turns the booking into
+a ticket; a remote ticket's 6-digit check-in code checks that ticket in. One code box on the
+kiosk serves both.
+
+On the slot's day an appointment becomes an ``appointment``-class ticket (early or on time:
+the call order waits for its slot window), or, once the slot's end and the late grace have
+passed, a ``normal`` ticket in the normal queue. A second check-in answers the same ticket.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime
+from typing import Any
+
+from queue_server.domain import appointments as rules
+from queue_server.domain.events import ticket_event_data
+from queue_server.domain.tickets import Channel, Status, TicketClass, format_number
+from queue_server.service import remote
+from queue_server.service.actors import Actor
+from queue_server.service.appointments import event_data, hall_rules
+from queue_server.service.errors import ServiceError, conflict
+from queue_server.service.estimates import estimate_for_new
+from queue_server.service.issuing import next_sequence
+from queue_server.service.rows import Hall, append_event, iso, load_hall, load_service, parse_iso
+from queue_server.service.tickets_view import ticket_view
+from queue_server.store.db import WriteTx
+
+REMOTE_CODE_LENGTH = 6
+UNKNOWN = ServiceError("appointment_not_found", "no appointment or ticket has this code", 404)
+
+
+def check_in(tx: WriteTx, actor: Actor, hall_id: str, code: str, now: datetime) -> dict[str, Any]:
+    """Check in by a typed or scanned code (kiosk device or staff of the hall)."""
+    hall = load_hall(tx, hall_id)
+    actor.require_hall_member(hall_id)
+    code = code.strip()
+    row = tx.one("SELECT * FROM appointments WHERE hall_id = ? AND code = ?", (hall_id, code))
+    if row is None:
+        if len(code) == REMOTE_CODE_LENGTH:
+            return _remote_check_in(tx, actor, hall_id, code, now)
+        raise UNKNOWN
+    if row["status"] in ("cancelled", "no_show"):
+        raise conflict("not_checkable", f"this appointment is {row['status']}")
+    if row["status"] == "checked_in":
+        return _answer(_ticket(tx, row["ticket_id"]), row["arrival"], row)
+    if hall.schedule.business_day(now).isoformat() != row["slot_day"]:
+        raise conflict("wrong_day", "this appointment is for another day", date=row["slot_day"])
+    arrival = rules.classify_arrival(
+        parse_iso(row["slot_start"]),
+        parse_iso(row["slot_end"]),
+        now,
+        hall.rules.policy.appointment_early_minutes,
+        hall_rules(tx, hall_id).late_grace_minutes,
+    )
+    if arrival == "late" and not hall.schedule.issuing_now(now):
+        raise conflict("outside_issuing_hours", "tickets are not issued now")
+    ticket = _issue(tx, hall, row, TicketClass.NORMAL if arrival == "late" else None, now)
+    tx.execute(
+        "UPDATE appointments SET status = 'checked_in', checked_in_at = ?, ticket_id = ?,"
+        " arrival = ? WHERE id = ?",
+        (iso(now), ticket["id"], arrival, row["id"]),
+    )
+    checked = {**row, "status": "checked_in"}
+    append_event(tx, hall_id, "appointment.checked_in", event_data(checked, now))
+    return _answer(ticket, arrival, row)
+
+
+def _answer(
+    ticket: dict[str, Any], arrival: str | None, row: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "ticket": ticket,
+        "arrival": arrival,
+        "slot_start": row["slot_start"] if row else None,
+        "slot_end": row["slot_end"] if row else None,
+    }
+
+
+def _ticket(tx: WriteTx, ticket_id: str) -> dict[str, Any]:
+    row = tx.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+    assert row is not None
+    return ticket_view(row)
+
+
+def _remote_check_in(
+    tx: WriteTx, actor: Actor, hall_id: str, code: str, now: datetime
+) -> dict[str, Any]:
+    try:
+        ticket = remote.check_in_by_code(tx, actor, hall_id, code, now)
+    except ServiceError as err:
+        if err.status == 404:
+            raise UNKNOWN from None
+        raise
+    return _answer(_ticket(tx, ticket["id"]), None, None)
+
+
+def _issue(
+    tx: WriteTx,
+    hall: Hall,
+    appointment: dict[str, Any],
+    forced: TicketClass | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The appointment's ticket, numbered like any other in the same transaction; it carries
+    the slot (for the call order) and the booking's ID hash (one open ticket per ID)."""
+    service = load_service(tx, appointment["service_id"])
+    ticket_class = forced or TicketClass.APPOINTMENT
+    day = hall.schedule.business_day(now).isoformat()
+    _refuse_duplicate(tx, hall, service.id, day, appointment["id_hash"])
+    estimate = estimate_for_new(tx, hall, service, ticket_class, now)
+    seq = next_sequence(tx, hall.id, service.prefix, day)
+    in_slot = ticket_class is TicketClass.APPOINTMENT
+    row: dict[str, Any] = {
+        "id": secrets.token_hex(8),
+        "hall_id": hall.id,
+        "service_id": service.id,
+        "prefix": service.prefix,
+        "seq": seq,
+        "number": format_number(service.prefix, seq),
+        "business_day": day,
+        "status": Status.WAITING.value,
+        "class": ticket_class.value,
+        "channel": Channel.APPOINTMENT.value,
+        "track_token": secrets.token_urlsafe(16),
+        "issued_at": iso(now),
+        "arrived_at": iso(now),
+        "id_hash": appointment["id_hash"],
+        "id_enc": appointment["id_enc"],
+        "id_masked": appointment["id_masked"],
+        "eta_minutes": estimate.minutes,
+        "eta_low": estimate.low,
+        "eta_high": estimate.high,
+        "slot_start": appointment["slot_start"] if in_slot else None,
+        "slot_end": appointment["slot_end"] if in_slot else None,
+        "flags": json.dumps([]),
+    }
+    columns, marks = ", ".join(row), ", ".join("?" for _ in row)
+    tx.execute(f"INSERT INTO tickets ({columns}) VALUES ({marks})", tuple(row.values()))  # noqa: S608
+    append_event(
+        tx,
+        hall.id,
+        "ticket.issued",
+        ticket_event_data(row["id"], row["number"], service.id, None, None, iso(now)),
+    )
+    view = ticket_view(row)
+    view["people_ahead"] = estimate.people_ahead
+    view["eta"] = estimate.as_json()
+    return view
+
+
+def _refuse_duplicate(
+    tx: WriteTx, hall: Hall, service_id: str, day: str, id_hash: str | None
+) -> None:
+    if id_hash is None:
+        return
+    row = tx.one(
+        "SELECT * FROM tickets WHERE hall_id = ? AND service_id = ? AND business_day = ?"
+        " AND id_hash = ? AND status IN ('waiting','not_arrived','called','serving','held')",
+        (hall.id, service_id, day, id_hash),
+    )
+    if row is not None:
+        raise conflict(
+            "duplicate_ticket",
+            f"this ID already holds ticket {row['number']} for this service today",
+            ticket=ticket_view(row),
+        )
