@@ -24,7 +24,10 @@ from queue_server.app import create_app
 from queue_server.config import Settings
 from queue_server.demo.city import build_site
 from queue_server.demo.traffic import run_traffic
+from queue_server.domain.models import Role
+from queue_server.service.actors import Actor
 from queue_server.service.auth import issue_device_token
+from queue_server.service.screens import register_window_device
 
 log = logging.getLogger(__name__)
 CREDENTIALS = "credentials.json"
@@ -102,6 +105,68 @@ async def _start_kiosks(
     return started
 
 
+COUNTER_HALL = "civic-center"
+"""The around-the-clock hall: its first staffed window gets a simulated counter agent."""
+
+
+def counter_window(site_path: Path, credentials: dict[str, Any]) -> str | None:
+    """The window the demo's counter agent drives (the 24-hour hall's first staffed one)."""
+    site = json.loads(site_path.read_text(encoding="utf-8"))
+    hall = next((h for h in site["halls"] if h["id"] == COUNTER_HALL), None)
+    windows = {w["id"] for w in hall["windows"]} if hall else set()
+    staffed = sorted(c["window_id"] for c in credentials["clerks"] if c["window_id"] in windows)
+    return staffed[0] if staffed else None
+
+
+async def _register_counter(
+    app: web.Application, data_dir: Path, window_id: str, fresh: bool
+) -> Path:
+    """A counter token bound to the window, in a file beside the agent's TOML (kept across
+    restarts of the same demo; credentials.json keeps its documented shape)."""
+    token_file = data_dir / f"counter-{window_id}.token"
+    if token_file.is_file() and not fresh:
+        return token_file
+    st = app[state_key]
+    now = st.clock()
+    manager = Actor("staff", "demo", Role.MANAGER, ("*",))
+    result = await st.db.write(
+        lambda tx: register_window_device(tx, manager, window_id, "counter", "demo counter", now)
+    )
+    temp = token_file.with_name(f".{token_file.name}.tmp")
+    temp.write_text(result["token"], encoding="utf-8")
+    temp.chmod(0o600)
+    os.replace(temp, token_file)
+    return token_file
+
+
+async def _start_counter(
+    base: str, data_dir: Path, window_id: str, token_file: Path
+) -> tuple[str, asyncio.subprocess.Process] | None:
+    """The counter agent of one window (``onevisit kiosk`` with ``role = "counter"``) on a
+    simulated caller keypad, evaluator and window LED; returns its URL."""
+    config = data_dir / f"counter-{window_id}.toml"
+    config.write_text(
+        f'role = "counter"\nserver_url = "{base}"\ntoken_file = "{token_file.name}"\n'
+        f'window_id = "{window_id}"\nport = 0\n\n'
+        '[devices.keypad]\nbackend = "sim"\naddress = 1\n\n'
+        "[devices.evaluator]\naddress = 2\n\n"
+        '[devices.led]\nbackend = "sim"\n',
+        encoding="utf-8",
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "onevisit", "kiosk", "--config", str(config),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        return json.loads(line)["url"], proc
+    except (TimeoutError, ValueError, KeyError):
+        log.warning("the counter agent of %s did not start", window_id)
+        proc.terminate()
+        return None
+
+
 WINDOW_PAGES = {"window", "evaluator"}
 HALL_PAGES = {"signage", "mobile"}
 
@@ -149,11 +214,26 @@ async def run_demo(
     first_window = next((c["window_id"] for c in credentials["clerks"]), None)
     for url in page_urls(base, hall_ids, first_window):
         print(f"  {url}", flush=True)
-    kiosks = []
+    kiosks: list[tuple[str, str, asyncio.subprocess.Process]] = []
+    counter: tuple[str, asyncio.subprocess.Process] | None = None
+    window_id = counter_window(site_path, credentials)
     if not args.no_kiosks:
+        counter_start = None
+        if window_id is not None:  # started beside the kiosks, so the demo is not slower
+            token_file = await _register_counter(app, data_dir, window_id, fresh)
+            counter_start = asyncio.create_task(
+                _start_counter(base, data_dir, window_id, token_file)
+            )
         kiosks = await _start_kiosks(base, data_dir, hall_ids, credentials["kiosk_tokens"])
+        counter = await counter_start if counter_start is not None else None
         for hall_id, url, _ in kiosks:
             print(f"  kiosk {hall_id}: {url}/  (with device simulator: {url}/sim)", flush=True)
+        if counter is not None:
+            print(
+                f"  counter agent {window_id}: {counter[0]}/sim"
+                "  (caller keypad, window LED and evaluator, simulated)",
+                flush=True,
+            )
     print(f"  credentials: {data_dir / CREDENTIALS}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -168,7 +248,8 @@ async def run_demo(
     if traffic is not None:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(traffic, 5)
-    for _, _, proc in kiosks:
+    agents = [proc for _, _, proc in kiosks] + ([counter[1]] if counter is not None else [])
+    for proc in agents:
         if proc.returncode is None:
             proc.terminate()
             with contextlib.suppress(TimeoutError):
@@ -184,7 +265,9 @@ def demo_main(argv: Sequence[str]) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--data", type=Path, default=Path("demo-data"))
     parser.add_argument("--no-traffic", action="store_true", help="no simulated citizens/clerks")
-    parser.add_argument("--no-kiosks", action="store_true", help="no simulated kiosk agents")
+    parser.add_argument(
+        "--no-kiosks", action="store_true", help="no simulated kiosk and counter agents"
+    )
     parser.add_argument("--speed", type=float, default=1.0, help="traffic speed-up factor")
     args = parser.parse_args(list(argv))
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
