@@ -73,7 +73,8 @@ class Counter:
             self.tokens[who] = body["token"]
         return self.tokens[who]
 
-    async def start_agent(self) -> CounterAgent:
+    async def start_agent(self, server_url: str | None = None) -> CounterAgent:
+        """Start the agent of w1, talking to the server (or to ``server_url``, e.g. a proxy)."""
         status, body = await self.call(
             "manager",
             "POST",
@@ -82,7 +83,7 @@ class Counter:
         )
         assert status == 201, body
         config = CounterConfig(
-            server_url=str(self.server.make_url("")).rstrip("/"),
+            server_url=server_url or str(self.server.make_url("")).rstrip("/"),
             token=body["token"],
             window_id="w1",
             port=0,

@@ -13,6 +13,7 @@ import pytest
 
 from devices import Grade
 from tests.counter.harness import EVALUATOR, KEYPAD, Counter, settle, start_server
+from tests.screens.proxy import CuttableProxy
 
 
 @pytest.fixture
@@ -129,3 +130,25 @@ async def test_a_silent_led_controller_shows_as_faulty(counter: Counter) -> None
 
     await settle(led_fault, "a controller that stops answering is reported")
     assert (await counter.counter_device())["health"] == "fault"
+
+
+async def test_after_an_outage_the_missed_events_are_replayed(
+    counter: Counter, aiohttp_server: Any
+) -> None:
+    proxy = CuttableProxy(str(counter.server.make_url("")).rstrip("/"))
+    front = await aiohttp_server(proxy.app)
+    agent = await counter.start_agent(str(front.make_url("")).rstrip("/"))
+    await counter.sign_in()
+    first = await counter.issue()
+    await counter.issue()
+    counter.keypad.press(KEYPAD, "call")
+    await settle(lambda: counter.led_text() == "请B001号到1号窗口办理", "the LED calls B001")
+
+    proxy.cut()
+    status, _ = await counter.call("clerk1", "POST", "/api/v1/windows/w1/call-next")
+    assert status == 200, "the clerk works on at the console while the counter is cut off"
+    assert counter.led_text() == "请B001号到1号窗口办理"
+    proxy.restore()
+    await settle(lambda: counter.led_text() == "请B002号到1号窗口办理", "the LED catches up")
+    await settle(counter.evaluating, "the finish missed in the outage still asks for a rating")
+    assert agent.pending_rating == first["id"]
