@@ -1,6 +1,7 @@
 """The remote visitors' runtime: limits, notification channels, the outbox, the HTTP session,
 and the worker started with the app. After every ticket event of a hall (and on a timer) the
-worker lapses remote tickets past their grace and sends the reminders that became due, through
+worker lapses remote tickets past their grace, marks appointments not checked in by the end of
+their grace as no-shows and sends the reminders that became due, through
 the configured :class:`~queue_server.service.notify.Notifier` channels."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import aiohttp
 from aiohttp import web
 
 from queue_server.events.bus import ALL_HALLS
-from queue_server.service import reminders, remote
+from queue_server.service import appointments, reminders, remote
 from queue_server.service.notify import Message, Notifier, Outbox, Outcome
 from queue_server.service.notify.sms import HttpSms
 from queue_server.service.notify.webpush import WebPush, load_vapid_key
@@ -152,6 +153,7 @@ async def _worker(app: web.Application, rt: Runtime) -> None:
 async def _round(st: Any, rt: Runtime, halls: set[str]) -> None:
     now = st.clock()
     lapsed = await st.db.write(lambda tx: remote.sweep(tx, now))
+    await st.db.write(lambda tx: appointments.sweep_no_shows(tx, now))
     touched = set(halls) | {t.get("hall_id", "") for t in lapsed}
     if not halls:
         rows = await st.db.read(lambda tx: tx.all("SELECT id FROM halls"))

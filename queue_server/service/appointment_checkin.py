@@ -5,6 +5,10 @@ kiosk serves both.
 On the slot's day an appointment becomes an ``appointment``-class ticket (early or on time:
 the call order waits for its slot window), or, once the slot's end and the late grace have
 passed, a ``normal`` ticket in the normal queue. A second check-in answers the same ticket.
+
+The sweep marks a booking ``no_show`` the moment its grace ends, which is also the moment a
+check-in becomes ``late``; so a late visitor who still comes that business day is checked in
+(the no-show is withdrawn: they came). A no-show of an earlier day is ``not_checkable``.
 """
 
 from __future__ import annotations
@@ -41,11 +45,12 @@ def check_in(tx: WriteTx, actor: Actor, hall_id: str, code: str, now: datetime) 
         if len(code) == REMOTE_CODE_LENGTH:
             return _remote_check_in(tx, actor, hall_id, code, now)
         raise UNKNOWN
-    if row["status"] in ("cancelled", "no_show"):
+    same_day = hall.schedule.business_day(now).isoformat() == row["slot_day"]
+    if row["status"] == "cancelled" or (row["status"] == "no_show" and not same_day):
         raise conflict("not_checkable", f"this appointment is {row['status']}")
     if row["status"] == "checked_in":
         return _answer(_ticket(tx, row["ticket_id"]), row["arrival"], row)
-    if hall.schedule.business_day(now).isoformat() != row["slot_day"]:
+    if not same_day:
         raise conflict("wrong_day", "this appointment is for another day", date=row["slot_day"])
     arrival = rules.classify_arrival(
         parse_iso(row["slot_start"]),

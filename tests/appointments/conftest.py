@@ -16,6 +16,9 @@ REMOTE = {
     "sweep_seconds": 0.05,
     "phones_per_address_hour": 10_000,
     "phones_per_address_day": 10_000,
+    "codes_per_phone_hour": 100,
+    "codes_per_phone_day": 100,
+    "code_interval_seconds": 0,
 }
 OFFICE = [["09:00", "12:00"], ["13:30", "17:00"]]
 HOLIDAY = "2026-11-27"
@@ -52,6 +55,12 @@ class Booking:
     def __init__(self, hall: Hall) -> None:
         self.hall = hall
         self.client = hall.client
+
+    async def move(self, instant: datetime) -> None:
+        """Set the hall's clock; staff log in again (their tokens expire), the kiosk's stays."""
+        await self.hall.kiosk_token()
+        self.hall.clock.now = instant
+        self.hall.tokens = {"kiosk": self.hall.tokens["kiosk"]}
 
     async def code(self, phone: str) -> str:
         response = await self.client.post("/api/v1/remote/otp", json={"phone": phone})
