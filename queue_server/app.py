@@ -14,6 +14,7 @@ from aiohttp import web
 
 from queue_server.api import setup_routes
 from queue_server.api.http import State, state_key
+from queue_server.api.live import eta_context
 from queue_server.api.middlewares import (
     TokenBuckets,
     auth_middleware,
@@ -49,6 +50,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> w
     app.cleanup_ctx.append(_storage(settings, clock))
     app.cleanup_ctx.append(_housekeeping)
     app.cleanup_ctx.append(remote_context)
+    app.cleanup_ctx.append(eta_context)
     app.on_shutdown.append(_close_streams)
     setup_routes(app)
     mount_display(app)

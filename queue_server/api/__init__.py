@@ -319,6 +319,7 @@ from queue_server.api import (  # noqa: E402
     appointments,
     console,
     counter,
+    estimates,
     kiosk,
     public_pages,
     remote,
@@ -335,6 +336,7 @@ ROUTES: tuple[Route, ...] = (
     + public_pages.ROUTES
     + wechat_login.ROUTES
     + counter.ROUTES
+    + estimates.ROUTES
     + appointments.ROUTES
 )
 """Every route of the server: the core above plus each feature module's ``ROUTES``."""

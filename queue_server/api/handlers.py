@@ -10,6 +10,7 @@ from aiohttp import web
 
 from queue_server.api import schemas
 from queue_server.api.http import json_response, read_json, require_actor, staff_write, state
+from queue_server.api.live import forecast_for, forecasts
 from queue_server.service import auth, calling, public, windows
 from queue_server.service.actors import Actor
 from queue_server.service.errors import invalid
@@ -51,7 +52,8 @@ async def list_halls(request: web.Request) -> web.Response:
 
     st = state(request)
     now = st.clock()
-    halls = await st.db.read(lambda tx: public.list_halls(tx, now))
+    live = forecasts(request)
+    halls = await st.db.read(lambda tx: public.list_halls(tx, now, live))
     return etag_response(request, {"halls": halls})
 
 
@@ -60,7 +62,8 @@ async def get_hall(request: web.Request) -> web.Response:
     st = state(request)
     now = st.clock()
     hall_id = request.match_info["hall_id"]
-    return json_response(await st.db.read(lambda tx: public.hall_summary(tx, hall_id, now)))
+    live = forecasts(request)
+    return json_response(await st.db.read(lambda tx: public.hall_summary(tx, hall_id, now, live)))
 
 
 async def hall_windows(request: web.Request) -> web.Response:
@@ -82,12 +85,13 @@ async def issue(request: web.Request) -> web.Response:
         body["service_id"], body.get("id_number"), body.get("class"), body.get("channel")
     )
     now = st.clock()
+    forecast = forecast_for(request, hall_id)
 
     def run(tx: WriteTx) -> dict[str, Any]:
         row = tx.one("SELECT hall_id FROM services WHERE id = ?", (ask.service_id,))
         if row is None or row["hall_id"] != hall_id:
             raise invalid("invalid_request", "no such service in this hall")
-        return issue_ticket(tx, actor, ask, st.cipher, now)
+        return issue_ticket(tx, actor, ask, st.cipher, now, forecast)
 
     ticket = await st.db.write(run)
     return json_response({"ticket": ticket}, status=201)
@@ -101,8 +105,9 @@ async def track(request: web.Request) -> web.Response:
     if not token:
         raise invalid("invalid_request", "the track token is required")
     now = st.clock()
+    live = forecasts(request)
     return json_response(
-        await st.db.read(lambda tx: public.track_ticket(tx, ticket_id, token, now))
+        await st.db.read(lambda tx: public.track_ticket(tx, ticket_id, token, now, live))
     )
 
 

@@ -14,9 +14,11 @@ from aiohttp import web
 
 from queue_server.api import Route
 from queue_server.api.http import json_response, state
+from queue_server.api.live import forecasts
 from queue_server.api.remote_runtime import runtime
 from queue_server.service import public
 from queue_server.service.errors import ServiceError, forbidden, invalid
+from queue_server.service.live_eta import Forecasts
 from queue_server.service.notify.wechat import jssdk_signature
 from queue_server.service.rows import hall_from_row, iso, parse_iso
 from queue_server.store.db import ReadTx
@@ -110,8 +112,8 @@ def _issuing_ends_in(hall: Any, now: datetime) -> int | None:
     return None
 
 
-def _overview(tx: ReadTx, now: datetime) -> list[dict[str, Any]]:
-    halls = public.list_halls(tx, now)
+def _overview(tx: ReadTx, now: datetime, live: Forecasts) -> list[dict[str, Any]]:
+    halls = public.list_halls(tx, now, live)
     for item in halls:
         row = tx.one("SELECT * FROM halls WHERE id = ?", (item["id"],))
         assert row is not None
@@ -138,7 +140,8 @@ async def overview(request: web.Request) -> web.Response:
     """The mobile page's one request: halls, waits, today's hours and issuing cut-off."""
     st = state(request)
     now = st.clock()
-    halls = await st.db.read(lambda tx: _overview(tx, now))
+    live = forecasts(request)
+    halls = await st.db.read(lambda tx: _overview(tx, now, live))
     return etag_response(request, {"halls": halls, "at": iso(now)})
 
 

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from queue_server.api import Route
 from queue_server.api.http import caller, json_response, read_json, require_actor, state
+from queue_server.api.live import forecasts
 from queue_server.service import evaluations, screens
 from queue_server.service.errors import invalid
 from queue_server.service.evaluations import EvaluationRules, Rating
@@ -75,7 +76,9 @@ async def hall_board(request: web.Request) -> web.Response:
     st = state(request)
     hall_id = request.match_info["hall_id"]
     now = st.clock()
-    return json_response(await st.db.read(lambda tx: screens.hall_board(tx, hall_id, now)))
+    live = forecasts(request)
+    board = await st.db.read(lambda tx: screens.hall_board(tx, hall_id, now, forecasts=live))
+    return json_response(board)
 
 
 async def window_screen(request: web.Request) -> web.Response:

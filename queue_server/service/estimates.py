@@ -1,8 +1,10 @@
-"""Waiting estimates at issue time.
+"""Waiting estimates: the live simulation forecast where it exists, else the closed form.
 
-This is the closed-form fall-back: people ahead x typical service time / open windows
-that serve the service, with a range from the spread of an Erlang-like sum. The
-simulation predictor in ``queue_server.eta`` replaces it where history exists.
+The closed form is the fall-back: people ahead x typical service time / open windows
+that serve the service, with a range from the spread of an Erlang-like sum. The live
+estimator (:mod:`queue_server.service.live_eta`) runs the simulation predictor of
+``queue_server.eta`` after every event; where its forecast is fresh and the service has
+enough history, its numbers are shown instead, marked ``method: "simulation"``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from queue_server.domain.tickets import TicketClass
+from queue_server.eta import Estimate as Forecasted
+from queue_server.service.live_eta import CLOSED_FORM, SIMULATION, Forecast
 from queue_server.service.rows import Hall, Service, profile_of
 from queue_server.store.db import ReadTx, WriteTx
 
@@ -27,10 +31,21 @@ class Estimate:
     minutes: float | None
     low: float | None
     high: float | None
+    method: str = CLOSED_FORM
 
     def as_json(self) -> dict[str, Any]:
         """The ``eta`` object of the API."""
         return {"minutes": _round(self.minutes), "low": _round(self.low), "high": _round(self.high)}
+
+    def as_json_with_method(self) -> dict[str, Any]:
+        """The ``eta`` object with ``method`` (``simulation`` or ``closed_form``)."""
+        return {**self.as_json(), "method": self.method}
+
+    def or_live(self, live: Forecasted | None) -> Estimate:
+        """The simulation's numbers when it has them, keeping the people ahead."""
+        if live is None:
+            return self
+        return Estimate(self.people_ahead, live.minutes, live.low, live.high, SIMULATION)
 
 
 def _round(value: float | None) -> float | None:
@@ -66,9 +81,18 @@ def open_servers(tx: ReadTx, hall_id: str) -> dict[str, int]:
 
 
 def estimate_for_new(
-    tx: WriteTx, hall: Hall, service: Service, ticket_class: TicketClass, now: datetime
+    tx: WriteTx,
+    hall: Hall,
+    service: Service,
+    ticket_class: TicketClass,
+    now: datetime,
+    forecast: Forecast | None = None,
 ) -> Estimate:
-    """The estimate a ticket of ``service`` gets if issued now."""
+    """The estimate a ticket of ``service`` gets if issued now.
+
+    The live forecast's wait for a new arrival is for a normal ticket; a green-channel
+    ticket overtakes, so it keeps the closed form over the green tickets ahead of it.
+    """
     class_filter = " AND class = 'green'" if ticket_class is TicketClass.GREEN else ""
     waiting = tx.one(
         "SELECT COUNT(*) AS n FROM tickets WHERE hall_id = ? AND service_id = ?"  # noqa: S608
@@ -77,4 +101,7 @@ def estimate_for_new(
     )
     ahead = int(waiting["n"]) if waiting else 0
     servers = open_servers(tx, hall.id).get(service.id, 0)
-    return closed_form(ahead, servers, service.rules.typical_minutes)
+    estimate = closed_form(ahead, servers, service.rules.typical_minutes)
+    if forecast is None or ticket_class is not TicketClass.NORMAL or servers == 0:
+        return estimate
+    return estimate.or_live(forecast.service(service.id))

@@ -22,6 +22,7 @@ from queue_server.security import PersonalDataCipher
 from queue_server.service.actors import Actor
 from queue_server.service.errors import ServiceError, conflict, forbidden, invalid
 from queue_server.service.estimates import estimate_for_new
+from queue_server.service.live_eta import Forecast
 from queue_server.service.rows import (
     Hall,
     Service,
@@ -168,9 +169,19 @@ def next_sequence(tx: WriteTx, hall_id: str, prefix: str, day: str) -> int:
 
 
 def issue_ticket(
-    tx: WriteTx, actor: Actor, request: IssueRequest, cipher: PersonalDataCipher, now: datetime
+    tx: WriteTx,
+    actor: Actor,
+    request: IssueRequest,
+    cipher: PersonalDataCipher,
+    now: datetime,
+    forecast: Forecast | None = None,
 ) -> dict[str, Any]:
-    """Issue one ticket; returns the ticket view with ``people_ahead``, ``eta``, warnings."""
+    """Issue one ticket; returns the ticket view with ``people_ahead``, ``eta``, warnings.
+
+    ``forecast`` is the hall's latest live forecast (already computed: issuing never
+    waits for the predictor); the estimate shown is stored with the ticket, so the
+    manager's accuracy figures compare what the citizen was told with the actual wait.
+    """
     service = load_service(tx, request.service_id)
     hall = load_hall(tx, service.hall_id)
     actor.require_hall_member(hall.id)
@@ -184,7 +195,7 @@ def issue_ticket(
     day = hall.schedule.business_day(now).isoformat()
     _check_duplicate(tx, service, day, identity)
     _check_quotas(tx, hall, service, day, now)
-    estimate = estimate_for_new(tx, hall, service, ticket_class, now)
+    estimate = estimate_for_new(tx, hall, service, ticket_class, now, forecast)
     warnings = _capacity_warnings(hall, estimate.high, now)
     seq = next_sequence(tx, hall.id, service.prefix, day)
     ticket_id = secrets.token_hex(8)
@@ -222,6 +233,7 @@ def issue_ticket(
     view = ticket_view(row)
     view["people_ahead"] = estimate.people_ahead
     view["eta"] = estimate.as_json()
+    view["eta_method"] = estimate.method
     view["warnings"] = warnings
     return view
 

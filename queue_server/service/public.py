@@ -1,6 +1,8 @@
 """Public reads: halls with live waits, and a ticket followed by its track token.
 
 Nothing here carries personal data: numbers, windows, counts and estimates only.
+Estimates come from the hall's live forecast when it is fresh (``method: "simulation"``),
+else from the closed form (``method: "closed_form"``).
 """
 
 from __future__ import annotations
@@ -10,12 +12,22 @@ from datetime import datetime
 from typing import Any
 
 from queue_server.service.errors import not_found
-from queue_server.service.estimates import closed_form, open_servers
+from queue_server.service.estimates import Estimate, closed_form, open_servers
+from queue_server.service.live_eta import Forecast, Forecasts, no_forecasts
 from queue_server.service.rows import Hall, hall_from_row, parse_iso, service_from_row
 from queue_server.store.db import ReadTx
 
 
-def _hall_summary(tx: ReadTx, hall: Hall, now: datetime) -> dict[str, Any]:
+def _service_wait(
+    waiting: int, servers: int, typical_minutes: float, live: Forecast | None, service_id: str
+) -> Estimate:
+    estimate = closed_form(waiting, servers, typical_minutes)
+    if live is None or servers == 0:
+        return estimate
+    return estimate.or_live(live.service(service_id))
+
+
+def _hall_summary(tx: ReadTx, hall: Hall, now: datetime, forecasts: Forecasts) -> dict[str, Any]:
     waiting = {
         r["service_id"]: r["n"]
         for r in tx.all(
@@ -25,11 +37,14 @@ def _hall_summary(tx: ReadTx, hall: Hall, now: datetime) -> dict[str, Any]:
         )
     }
     servers = open_servers(tx, hall.id)
+    live = forecasts(hall.id)
     services = []
     for row in tx.all("SELECT * FROM services WHERE hall_id = ? ORDER BY position, id", (hall.id,)):
         service = service_from_row(row)
         count = waiting.get(service.id, 0)
-        estimate = closed_form(count, servers.get(service.id, 0), service.rules.typical_minutes)
+        estimate = _service_wait(
+            count, servers.get(service.id, 0), service.rules.typical_minutes, live, service.id
+        )
         services.append(
             {
                 "id": service.id,
@@ -40,7 +55,7 @@ def _hall_summary(tx: ReadTx, hall: Hall, now: datetime) -> dict[str, Any]:
                 "prefix": service.prefix,
                 "waiting": count,
                 "eta_minutes": None if estimate.minutes is None else round(estimate.minutes, 1),
-                "eta": estimate.as_json(),
+                "eta": estimate.as_json_with_method(),
             }
         )
     schedule = hall.schedule
@@ -58,27 +73,37 @@ def _hall_summary(tx: ReadTx, hall: Hall, now: datetime) -> dict[str, Any]:
     }
 
 
-def list_halls(tx: ReadTx, now: datetime) -> list[dict[str, Any]]:
+def list_halls(
+    tx: ReadTx, now: datetime, forecasts: Forecasts = no_forecasts
+) -> list[dict[str, Any]]:
     """Every hall with its services' live waiting counts and estimates."""
     rows = tx.all("SELECT * FROM halls ORDER BY position, id")
-    return [_hall_summary(tx, hall_from_row(r), now) for r in rows]
+    return [_hall_summary(tx, hall_from_row(r), now, forecasts) for r in rows]
 
 
-def hall_summary(tx: ReadTx, hall_id: str, now: datetime) -> dict[str, Any]:
+def hall_summary(
+    tx: ReadTx, hall_id: str, now: datetime, forecasts: Forecasts = no_forecasts
+) -> dict[str, Any]:
     """One hall, as in :func:`list_halls`."""
     row = tx.one("SELECT * FROM halls WHERE id = ?", (hall_id,))
     if row is None:
         raise not_found("hall")
-    return _hall_summary(tx, hall_from_row(row), now)
+    return _hall_summary(tx, hall_from_row(row), now, forecasts)
 
 
-def track_ticket(tx: ReadTx, ticket_id: str, token: str, now: datetime) -> dict[str, Any]:
-    """A ticket's progress for whoever holds its track token (read-only)."""
+def track_ticket(
+    tx: ReadTx, ticket_id: str, token: str, now: datetime, forecasts: Forecasts = no_forecasts
+) -> dict[str, Any]:
+    """A ticket's progress for whoever holds its track token (read-only).
+
+    A waiting ticket's estimate is its own in the live forecast (where it stands in the
+    call order, with every window's profile), else the closed form over the people ahead.
+    """
     row = tx.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
     if row is None or not secrets.compare_digest(row["track_token"], token):
         raise not_found("ticket")
     ahead = 0
-    eta: dict[str, Any] = {"minutes": None, "low": None, "high": None}
+    eta: dict[str, Any] = {"minutes": None, "low": None, "high": None, "method": None}
     if row["status"] in ("waiting", "not_arrived"):
         found = tx.one(
             "SELECT COUNT(*) AS n FROM tickets WHERE hall_id = ? AND service_id = ?"
@@ -90,7 +115,11 @@ def track_ticket(tx: ReadTx, ticket_id: str, token: str, now: datetime) -> dict[
         assert service_row is not None
         servers = open_servers(tx, row["hall_id"]).get(row["service_id"], 0)
         mean = service_from_row(service_row).rules.typical_minutes
-        eta = closed_form(ahead, servers, mean).as_json()
+        estimate = closed_form(ahead, servers, mean)
+        live = forecasts(row["hall_id"])
+        if live is not None and servers > 0:
+            estimate = estimate.or_live(live.ticket(row["id"], row["service_id"]))
+        eta = estimate.as_json_with_method()
     window = None
     if row["window_id"] and row["status"] in ("called", "serving"):
         w = tx.one("SELECT id, number FROM windows WHERE id = ?", (row["window_id"],))

@@ -18,6 +18,7 @@ from queue_server.service import public
 from queue_server.service.actors import Actor
 from queue_server.service.auth import issue_device_token
 from queue_server.service.errors import ServiceError, forbidden, invalid, not_found
+from queue_server.service.live_eta import Forecasts, no_forecasts
 from queue_server.service.rows import Hall, audit, iso, load_hall, load_window, parse_iso
 from queue_server.store.db import ReadTx, WriteTx
 
@@ -113,7 +114,9 @@ def _current_view(row: dict[str, Any], latest_call: dict[str, int]) -> dict[str,
     }
 
 
-def hall_board(tx: ReadTx, hall_id: str, now: datetime, calls: int = 8) -> dict[str, Any]:
+def hall_board(
+    tx: ReadTx, hall_id: str, now: datetime, calls: int = 8, forecasts: Forecasts = no_forecasts
+) -> dict[str, Any]:
     """The signage's whole picture of a hall, and the newest event id it reflects.
 
     A screen opens the event stream with ``last_event_id`` set to that id, so nothing
@@ -126,7 +129,7 @@ def hall_board(tx: ReadTx, hall_id: str, now: datetime, calls: int = 8) -> dict[
         raise not_found("hall")
     newest = tx.one("SELECT COALESCE(MAX(id), 0) AS id FROM events")
     last_event_id = int(newest["id"]) if newest else 0
-    summary = public.hall_summary(tx, hall_id, now)
+    summary = public.hall_summary(tx, hall_id, now, forecasts)
     hall = load_hall(tx, hall_id)
     since = iso(business_day_start(hall, now))
     events = _recent_calls(tx, hall_id, since)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from queue_server.service.actors import Actor
 from queue_server.service.console import minutes_since
 from queue_server.service.estimates import closed_form
+from queue_server.service.eta_accuracy import drift_alarms
 from queue_server.service.health import devices_with_health
 from queue_server.service.help import HELP_KIND_NAMES, list_help_requests
 from queue_server.service.rows import Hall, load_hall, parse_iso, service_from_row
@@ -171,6 +172,7 @@ def floor(tx: ReadTx, actor: Actor, hall_id: str, now: datetime) -> dict[str, An
         }
         for h in help_requests
     ]
+    alarms += drift_alarms(tx, hall, day)
     devices = devices_with_health(tx, hall_id, now)
     for d in devices:
         if d["health"] in ("fault", "warning", "offline"):

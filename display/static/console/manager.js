@@ -5,12 +5,14 @@ import {
 } from "./common.js";
 import { barChart, ring, PALETTE } from "./charts.js";
 import { renderAppointments, refreshAppointments } from "./appointments.js";
+import { renderAccuracy, refreshAccuracy } from "./accuracy.js";
 
 const app = document.getElementById("app");
 const setConn = connectionBadge(document.getElementById("conn"));
 const TABS = [
   ["floor", "现场 Floor"], ["steer", "调度 Steer"], ["people", "人员与设备 Staff & devices"],
   ["today", "今日 Today"], ["audit", "审计 Audit log"], ["appointments", "预约 Appointments"],
+  ["accuracy", "预估准确度 Estimates"],
 ];
 let hallId = null;
 let tab = "floor";
@@ -447,7 +449,8 @@ function describe(detail) {
 // ---- shell ---------------------------------------------------------------------------------
 
 const RENDER = { floor: renderFloor, steer: renderSteer, people: renderPeople, today: renderToday,
-  audit: renderAudit, appointments: () => renderAppointments(body, hallId) };
+  audit: renderAudit, appointments: () => renderAppointments(body, hallId),
+  accuracy: () => renderAccuracy(body, hallId) };
 
 async function show(name) {
   tab = name;
@@ -465,6 +468,7 @@ async function show(name) {
 const refreshSoon = debounce(() => {
   if (tab === "floor" || tab === "today" || tab === "audit") show(tab);
   if (tab === "appointments") refreshAppointments();
+  if (tab === "accuracy") refreshAccuracy();
 }, 120);
 
 async function main() {

@@ -1,0 +1,302 @@
+"""What the live wait predictor is fed: the hall as it is now, and its past as it happens.
+
+:func:`read_hall` takes one consistent read of a hall (schedule, windows, every open
+ticket, and the rows behind the events that arrived since the last refresh).
+:class:`HallFeed` turns the past into a ``HistoryBuilder`` - first from the stored tickets
+of the last days, then from the hall's events one by one - and the present into a
+``HallState``. It is plain synchronous code: the live estimator runs it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from queue_server.domain.events import EventRecord
+from queue_server.domain.tickets import TicketClass
+from queue_server.eta import (
+    Estimate,
+    HallState,
+    HistoryBuilder,
+    TicketRecord,
+    WaitingTicket,
+    WindowMode,
+    WindowState,
+)
+from queue_server.service.rows import Hall, hall_from_row, iso, parse_iso, profile_of
+from queue_server.store.db import ReadTx
+
+OPEN_STATUSES = ("waiting", "not_arrived", "called", "serving", "held")
+REMOTE_SHOW_SHARE = 0.85
+"""Chance that a remote ticket not yet checked in comes at all (no per-hall figure yet)."""
+CALL_GAP_LIMIT_S = 600.0
+"""A longer pause between finishing and calling is a break, not a call gap."""
+WINDOW_MODES = {"open": WindowMode.OPEN, "paused": WindowMode.PAUSED, "closed": WindowMode.CLOSED}
+
+
+@dataclass(frozen=True)
+class HallRows:
+    """One consistent read of a hall for a refresh."""
+
+    hall: Hall
+    windows: list[dict[str, Any]]
+    open_tickets: list[dict[str, Any]]
+    touched: dict[str, dict[str, Any]]
+    """Rows of the tickets named by the events being fed, by id."""
+    newest_event_id: int
+
+
+def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows | None:
+    """The hall's schedule, windows, open tickets and the named tickets (None: no hall)."""
+    row = tx.one("SELECT * FROM halls WHERE id = ?", (hall_id,))
+    if row is None:
+        return None
+    windows = tx.all("SELECT * FROM windows WHERE hall_id = ? ORDER BY number", (hall_id,))
+    marks = ", ".join("?" for _ in OPEN_STATUSES)
+    open_tickets = tx.all(
+        f"SELECT * FROM tickets WHERE hall_id = ? AND status IN ({marks})",  # noqa: S608
+        (hall_id, *OPEN_STATUSES),
+    )
+    touched = {r["id"]: r for r in open_tickets}
+    wanted = sorted(set(ticket_ids) - set(touched))
+    for start in range(0, len(wanted), 500):
+        chunk = tuple(wanted[start : start + 500])
+        marks = ", ".join("?" for _ in chunk)
+        for r in tx.all(f"SELECT * FROM tickets WHERE id IN ({marks})", chunk):  # noqa: S608
+            touched[r["id"]] = r
+    newest = tx.one("SELECT COALESCE(MAX(id), 0) AS id FROM events WHERE hall_id = ?", (hall_id,))
+    return HallRows(
+        hall_from_row(row), windows, open_tickets, touched, int(newest["id"]) if newest else 0
+    )
+
+
+def read_past(tx: ReadTx, hall_id: str, since: datetime) -> tuple[list[dict[str, Any]], int]:
+    """The hall's tickets issued since ``since`` (oldest first) and its newest event id."""
+    newest = tx.one("SELECT COALESCE(MAX(id), 0) AS id FROM events WHERE hall_id = ?", (hall_id,))
+    rows = tx.all(
+        "SELECT id, service_id, class, status, window_id, issued_at, called_at, started_at,"
+        " ended_at FROM tickets WHERE hall_id = ? AND issued_at >= ? ORDER BY n",
+        (hall_id, iso(since)),
+    )
+    return rows, int(newest["id"]) if newest else 0
+
+
+@dataclass
+class _Open:
+    """What the feed remembers of a ticket not yet finished."""
+
+    service_id: str
+    issued_at: datetime
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    model: Estimate | None = None
+    predicted_at: datetime | None = None
+
+
+def _at(text: str | None) -> datetime | None:
+    return parse_iso(text) if text else None
+
+
+def _record(row: dict[str, Any]) -> TicketRecord:
+    return TicketRecord(
+        service_id=row["service_id"],
+        window_id=row["window_id"],
+        issued_at=parse_iso(row["issued_at"]),
+        called_at=_at(row["called_at"]),
+        started_at=_at(row["started_at"]),
+        finished_at=_at(row["ended_at"]),
+        status=row["status"],
+        ticket_class=TicketClass(row["class"]),
+    )
+
+
+@dataclass
+class HallFeed:
+    """One hall's history builder, fed from stored tickets and then from events."""
+
+    hall_id: str
+    builder: HistoryBuilder
+    last_event_id: int = 0
+    open: dict[str, _Open] = field(default_factory=dict)
+    last_finish: dict[str, datetime] = field(default_factory=dict)
+    """When each window last finished a ticket (for the gap before its next call)."""
+    outcomes: int = 0
+
+    @classmethod
+    def from_past(
+        cls,
+        hall_id: str,
+        tz: ZoneInfo,
+        rows: Sequence[dict[str, Any]],
+        event_id: int,
+        now: datetime,
+    ) -> HallFeed:
+        """A feed that knows the stored tickets (``read_past``) up to ``event_id``."""
+        feed = cls(hall_id, HistoryBuilder(tz), event_id)
+        by_window: dict[str, list[TicketRecord]] = {}
+        for row in rows:
+            record = _record(row)
+            feed.builder.add(record, now)
+            if row["status"] in OPEN_STATUSES:
+                feed.open[row["id"]] = _Open(
+                    record.service_id, record.issued_at, record.called_at, record.started_at
+                )
+            if record.window_id is not None and record.called_at is not None:
+                by_window.setdefault(record.window_id, []).append(record)
+        for window_id, calls in by_window.items():
+            calls.sort(key=lambda r: r.called_at or now)
+            for before, after in itertools.pairwise(calls):
+                feed._gap(before.finished_at, after.issued_at, after.called_at)
+            if calls[-1].finished_at is not None:
+                feed.last_finish[window_id] = calls[-1].finished_at
+        return feed
+
+    def _gap(self, done: datetime | None, issued: datetime, called: datetime | None) -> None:
+        if done is None or called is None or done > called or issued > done:
+            return
+        seconds = (called - done).total_seconds()
+        if seconds < CALL_GAP_LIMIT_S:
+            self.builder.call_gap(seconds)
+
+    def feed(self, events: Sequence[EventRecord], rows: dict[str, dict[str, Any]]) -> None:
+        """Feed the hall's events (oldest first); ``rows`` are the tickets they name."""
+        for event in events:
+            if event.id <= self.last_event_id:
+                continue
+            self.last_event_id = event.id
+            ticket_id = event.data.get("ticket_id")
+            if not event.type.startswith("ticket.") or not isinstance(ticket_id, str):
+                continue
+            self._ticket_event(event, ticket_id, rows.get(ticket_id))
+
+    def _ticket_event(self, event: EventRecord, ticket_id: str, row: dict[str, Any] | None) -> None:
+        at = parse_iso(str(event.data.get("at") or ""))
+        window_id = event.data.get("window_id")
+        if event.type == "ticket.issued":
+            ticket_class = TicketClass(row["class"]) if row else TicketClass.NORMAL
+            self.builder.issued(str(event.data["service_id"]), at, ticket_class)
+            self.open[ticket_id] = _Open(str(event.data["service_id"]), at)
+            return
+        known = self.open.get(ticket_id)
+        if known is None:
+            return
+        if event.type == "ticket.called":
+            self._called(known, at, window_id)
+        elif event.type == "ticket.started":
+            known.started_at = at
+        elif event.type in ("ticket.finished", "ticket.no_show", "ticket.transferred"):
+            self._window_done(event, ticket_id, known, at, window_id, row)
+        elif event.type in ("ticket.cancelled", "ticket.lapsed"):
+            if known.called_at is None:
+                self.builder.left(known.service_id, known.issued_at, at)
+            del self.open[ticket_id]
+
+    def _called(self, known: _Open, at: datetime, window_id: object) -> None:
+        if known.called_at is not None:
+            return
+        known.called_at = at
+        self.builder.called(known.service_id, known.issued_at, at)
+        if isinstance(window_id, str):
+            self._gap(self.last_finish.get(window_id), known.issued_at, at)
+        if known.model is not None and known.predicted_at is not None:
+            actual = max(0.0, (at - known.predicted_at).total_seconds() / 60.0)
+            self.builder.outcome(known.model.minutes, known.model.low, known.model.high, actual)
+            known.model = None
+            self.outcomes += 1
+
+    def _window_done(
+        self,
+        event: EventRecord,
+        ticket_id: str,
+        known: _Open,
+        at: datetime,
+        window_id: object,
+        row: dict[str, Any] | None,
+    ) -> None:
+        window = window_id if isinstance(window_id, str) else None
+        started = known.started_at or known.called_at
+        if started is not None and event.type != "ticket.transferred":
+            no_show = event.type == "ticket.no_show"
+            self.builder.finished(known.service_id, window, started, at, no_show=no_show)
+        elif started is not None:
+            # The event names the new service; the finished part was the old one.
+            target = str(event.data.get("service_id") or known.service_id)
+            moved = target if target != known.service_id else None
+            self.builder.finished(known.service_id, None, started, at, transferred_to=moved)
+        if window is not None and event.type != "ticket.transferred":
+            self.last_finish[window] = at
+        requeued = row is not None and row["status"] == "waiting"
+        if event.type == "ticket.finished" or (event.type == "ticket.no_show" and not requeued):
+            del self.open[ticket_id]
+            return
+        known.service_id = str(event.data.get("service_id") or known.service_id)
+        known.called_at = known.started_at = None
+
+    def remember(self, model: dict[str, Estimate], now: datetime) -> None:
+        """Keep the first model estimate of each ticket, to score it when it is called."""
+        for ticket_id, estimate in model.items():
+            known = self.open.get(ticket_id)
+            if known is not None and known.predicted_at is None:
+                known.model, known.predicted_at = estimate, now
+
+
+def hall_state(rows: HallRows, now: datetime) -> HallState:
+    """The predictor's snapshot of the hall at ``now``."""
+    hall = rows.hall
+    tickets = [_waiting(r) for r in rows.open_tickets if r["status"] in ("waiting", "not_arrived")]
+    current = {r["id"]: r for r in rows.open_tickets if r["status"] in ("called", "serving")}
+    hours, issuing_until, closes_at = _hours(hall, now)
+    windows = []
+    for w in rows.windows:
+        busy = current.get(w["current_ticket_id"] or "")
+        windows.append(
+            WindowState(
+                window_id=w["id"],
+                profile=profile_of(w["profile"]),
+                mode=WINDOW_MODES.get(w["state"], WindowMode.CLOSED),
+                current_service_id=busy["service_id"] if busy else None,
+                current_started_at=_at(busy["started_at"] or busy["called_at"]) if busy else None,
+                current_arrived_at=_at(busy["arrived_at"]) if busy else None,
+                hours=hours,
+            )
+        )
+    return HallState(tickets, windows, hall.rules.policy, issuing_until, closes_at)
+
+
+def _waiting(r: dict[str, Any]) -> WaitingTicket:
+    remote = r["status"] == "not_arrived"
+    return WaitingTicket(
+        ticket_id=r["id"],
+        service_id=r["service_id"],
+        ticket_class=TicketClass(r["class"]),
+        arrived_at=parse_iso(r["arrived_at"]),
+        issued_seq=r["n"],
+        pinned_window_id=r["pinned_window_id"],
+        slot_start=_at(r["slot_start"]),
+        slot_end=_at(r["slot_end"]),
+        not_arrived=remote,
+        arrival_probability=REMOTE_SHOW_SHARE if remote else 1.0,
+    )
+
+
+def _hours(
+    hall: Hall, now: datetime
+) -> tuple[tuple[tuple[datetime, datetime], ...], datetime | None, datetime | None]:
+    """Today's serving intervals, the issuing cut-off and the closing time (UTC).
+
+    A hall open until midnight or around the clock has no planned end: its windows are
+    taken as open all the time and walk-ins as never stopping.
+    """
+    schedule = hall.schedule
+    day = schedule.business_day(now)
+    if schedule.closes_at(day) is None:
+        return (), None, None
+    spans = tuple(schedule.serving_intervals_utc(day))
+    if not spans:
+        return (), None, None
+    closes = spans[-1][1]
+    return spans, closes - timedelta(minutes=schedule.issuing_cutoff_minutes), closes

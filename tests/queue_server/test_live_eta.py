@@ -1,0 +1,183 @@
+"""The live wait predictor in the server, over HTTP: closed form first, simulation once the
+hall has history, refreshed after events without ever holding up a request."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Awaitable, Callable, Collection
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from queue_server.api.live import predictor_key
+from queue_server.app import create_app
+from queue_server.config import Settings
+from queue_server.eta import HallState, History, Predictions, predict
+from tests.queue_server.conftest import FakeClock, Hall, MakeHall
+from tests.queue_server.site import test_site
+
+FAST = {"eta": {"min_samples": 3, "settle_seconds": 0}}
+CATCH_UP_ROUNDS = 2000
+
+
+async def newest_event_id(hall: Hall) -> int:
+    board = await (await hall.client.get("/api/v1/halls/h1/board")).json()
+    return int(board["last_event_id"])
+
+
+async def predictor_status(hall: Hall) -> dict[str, Any]:
+    response = await hall.get("manager", "/api/v1/halls/h1/eta-accuracy")
+    assert response.status == 200, await response.text()
+    status: dict[str, Any] = (await response.json())["predictor"]
+    return status
+
+
+async def caught_up(hall: Hall) -> dict[str, Any]:
+    """Let the estimator reach the hall's newest event (it works beside the requests)."""
+    newest = await newest_event_id(hall)
+    status: dict[str, Any] = {}
+    for _ in range(CATCH_UP_ROUNDS):
+        status = await predictor_status(hall)
+        if status["event_id"] is not None and status["event_id"] >= newest:
+            return status
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the estimator never reached event {newest}: {status}")
+
+
+async def serve(hall: Hall, count: int, minutes: float = 4.0) -> None:
+    """Issue and serve ``count`` tickets of s-b one after the other at window w1."""
+    for _ in range(count):
+        await hall.issue("s-b")
+        hall.clock.advance(1)
+        assert await hall.call_next("w1") is not None
+        hall.clock.advance(minutes)
+        response = await hall.post("manager", "/api/v1/windows/w1/finish")
+        assert response.status == 200, await response.text()
+
+
+async def test_closed_form_until_the_hall_has_history_then_the_simulation(
+    make_hall: MakeHall,
+) -> None:
+    hall = await make_hall(extra=FAST)
+    await caught_up(hall)
+    first = await hall.issue("s-b")
+    assert first["eta_method"] == "closed_form"
+    assert set(first["eta"]) == {"minutes", "low", "high"}
+    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
+    waits = {s["id"]: s["eta"] for s in feed["services"]}
+    assert waits["s-b"]["method"] == "closed_form"
+
+    await serve(hall, 4)
+    status = await caught_up(hall)
+    assert "s-b" in status["services_ready"]
+    assert "s-a" not in status["services_ready"]
+    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
+    waits = {s["id"]: s["eta"] for s in feed["services"]}
+    assert waits["s-b"]["method"] == "simulation"
+    assert waits["s-a"]["method"] == "closed_form"
+
+    ticket = await hall.issue("s-b")
+    assert ticket["eta_method"] == "simulation"
+    assert ticket["eta"]["minutes"] == waits["s-b"]["minutes"]
+    elder = await hall.issue("s-a", id_number="11010519491231002X")
+    assert elder["eta_method"] == "closed_form"
+
+
+async def test_a_waiting_ticket_is_tracked_with_its_own_simulated_estimate(
+    make_hall: MakeHall,
+) -> None:
+    hall = await make_hall(extra=FAST)
+    await serve(hall, 4)
+    tickets = [await hall.issue("s-b") for _ in range(6)]
+    await caught_up(hall)
+    etas = []
+    for t in tickets:
+        response = await hall.client.get(f"/api/v1/tickets/{t['id']}?token={t['track_token']}")
+        body = await response.json()
+        assert body["eta"]["method"] == "simulation"
+        etas.append(body["eta"]["minutes"])
+    assert etas == sorted(etas)
+    assert etas[-1] > etas[0]
+
+
+async def test_the_estimator_refreshes_after_events(make_hall: MakeHall) -> None:
+    hall = await make_hall(extra=FAST)
+    await serve(hall, 3)
+    before = await caught_up(hall)
+    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
+    short = {s["id"]: s["eta"] for s in feed["services"]}["s-b"]
+    for _ in range(12):
+        await hall.issue("s-b")
+    after = await caught_up(hall)
+    assert after["refreshes"] > before["refreshes"]
+    assert after["event_id"] > before["event_id"]
+    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
+    long = {s["id"]: s["eta"] for s in feed["services"]}["s-b"]
+    assert long["method"] == short["method"] == "simulation"
+    assert long["minutes"] > short["minutes"]
+
+
+async def test_the_same_state_gives_the_same_numbers(make_hall: MakeHall) -> None:
+    hall = await make_hall(extra=FAST)
+    await serve(hall, 3)
+    for _ in range(5):
+        await hall.issue("s-b")
+    await caught_up(hall)
+    first = await (await hall.client.get("/api/v1/halls/h1")).json()
+    response = await hall.get("manager", "/api/v1/halls/h1/eta-accuracy")
+    assert response.status == 200
+    second = await (await hall.client.get("/api/v1/halls/h1")).json()
+    assert first["services"] == second["services"]
+
+
+class GatedPredictor:
+    """The real predictor behind a gate the test opens; counts its runs."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.started = threading.Event()
+        self.runs = 0
+
+    def __call__(
+        self,
+        state: HallState,
+        history: History,
+        now: datetime,
+        rng_seed: int | None = None,
+        *,
+        only: Collection[str] | None = None,
+    ) -> Predictions:
+        self.started.set()
+        self.gate.wait()
+        self.runs += 1
+        return predict(state, history, now, rng_seed, only=only)
+
+
+async def test_requests_never_wait_for_a_running_prediction(
+    tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]]
+) -> None:
+    site_file = tmp_path / "site.json"
+    site_file.write_text(json.dumps(test_site(), ensure_ascii=False), encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", site_file=site_file, extra=FAST)
+    clock = FakeClock()
+    app = create_app(settings, clock=clock)
+    gated = GatedPredictor()
+    app[predictor_key] = gated
+    hall = Hall(await aiohttp_client(app), clock)
+    try:
+        await asyncio.to_thread(gated.started.wait)
+        issued = [await hall.issue("s-b") for _ in range(10)]
+        assert all(t["eta_method"] == "closed_form" for t in issued)
+        feed = await hall.client.get("/api/v1/halls")
+        assert feed.status == 200
+        assert gated.runs == 0
+    finally:
+        gated.gate.set()
+    status = await caught_up(hall)
+    assert status["fresh"]
+    assert 1 <= gated.runs <= 3
+    assert status["refreshes"] == gated.runs
