@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +123,18 @@ def test_the_token_can_live_in_a_file(tmp_path: Path) -> None:
         parse({**data, "token_file": "missing.token"}, tmp_path)
     with pytest.raises(ConfigError, match="role"):
         parse({**BASE, "role": "kiosk"}, tmp_path)
+
+
+def test_the_command_refuses_a_bad_counter_file(tmp_path: Path) -> None:
+    config = tmp_path / "counter.toml"
+    config.write_text('role = "counter"\nserver_url = "http://hall:8080"\ntoken = "t"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "onevisit", "kiosk", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "window_id is required" in done.stderr
+    assert done.stdout == ""
