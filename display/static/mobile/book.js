@@ -85,8 +85,10 @@ function refusal(ctx, error, zone, cutoff = "") {
 
 // -- the hall's services: which can be booked ------------------------------------------------------
 
-async function slotsOf(ctx, hallId, serviceId) {
-  return ctx.api(`/api/v1/halls/${encodeURIComponent(hallId)}/services/${encodeURIComponent(serviceId)}/slots`);
+// The answer may be up to 5 s old (it is cacheable); `fresh` asks the server again.
+async function slotsOf(ctx, hallId, serviceId, fresh = false) {
+  return ctx.api(`/api/v1/halls/${encodeURIComponent(hallId)}/services/${encodeURIComponent(serviceId)}/slots`,
+    fresh ? { cache: "no-cache" } : {});
 }
 
 /** Fill every `[data-book]` placeholder with a "Book" link when its service takes appointments. */
@@ -137,7 +139,7 @@ export async function bookPage(ctx, hallId, serviceId) {
   const draw = () => drawSlots(ctx, data, state, zone);
   draw();
   wireBooking(ctx, hallId, serviceId, state, zone, async () => {
-    data = await slotsOf(ctx, hallId, serviceId);
+    data = await slotsOf(ctx, hallId, serviceId, true);
     state.slot = null;
     draw();
   });
@@ -183,7 +185,7 @@ function wireBooking(ctx, hallId, serviceId, state, zone, reload) {
   idno.addEventListener("input", () => {
     const check = idCheck(idno.value);
     $("idcheck").textContent = ctx.t(`id_${check}`, { n: idno.value.trim().length });
-    $("idcheck").className = ["typing", "ok"].includes(check) ? "hint" : "err";
+    $("idcheck").className = { typing: "hint", ok: "hint ok" }[check] || "err";
     submit.disabled = check !== "ok";
   });
   $("send").onclick = async () => {

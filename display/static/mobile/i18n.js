@@ -53,6 +53,7 @@ export const TEXT = {
     ap_code_too_soon: "验证码发送太频繁，请 {s} 秒后再试。", ap_too_many_codes: "今天获取验证码次数过多，请稍后再试。",
     ap_too_many_phones: "这个网络上预约的手机号太多，请稍后再试。", ap_rate_limited: "请求太频繁，请稍后再试。",
     ap_not_found: "没有找到这个预约。", ap_appointment_not_found: "没有找到这个预约。",
+    ap_busy: "系统繁忙，请稍后再试。",
   },
   en: {
     title: "OneVisit", search: "What do you need to do?", searchHint: "Service name, pinyin initials (e.g. BDC) or item code",
@@ -107,5 +108,6 @@ export const TEXT = {
     ap_code_too_soon: "Codes are sent at most once a minute. Please try again in {s} s.", ap_too_many_codes: "Too many codes today. Please try again later.",
     ap_too_many_phones: "Too many phone numbers from this network. Please try again later.", ap_rate_limited: "Too many requests. Please wait a moment.",
     ap_not_found: "Appointment not found.", ap_appointment_not_found: "Appointment not found.",
+    ap_busy: "The system is busy. Please try again in a moment.",
   },
 };
