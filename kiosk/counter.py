@@ -173,7 +173,9 @@ class CounterAgent:
                 async for event in self.client.events(hall_id, self._last_event_id):
                     attempt = 0
                     await self._on_event(event)
-            except (Unreachable, ApiError) as err:
+            except ApiError as err:  # a revoked token, or one bound to another window
+                _LOG.warning("window %s: the server refused: %s", self.config.window_id, err)
+            except Unreachable as err:
                 _LOG.info("window %s: %s; reconnecting", self.config.window_id, err)
             await asyncio.sleep(backoff.delay(attempt))
             attempt += 1
