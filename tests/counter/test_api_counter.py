@@ -117,6 +117,10 @@ async def test_only_the_windows_own_counter_device_may_act(hall: Hall) -> None:
     assert (await press(hall, other, "call_next")).status == 403
     kiosk = await hall.kiosk_token()
     assert (await press(hall, kiosk, "call_next")).status == 403
+    unbound = await hall.post("manager", "/api/v1/halls/h1/devices", {"role": "counter"})
+    refused = await press(hall, (await unbound.json())["token"], "call_next")
+    assert refused.status == 403
+    assert "not bound to a window" in (await refused.json())["error"]["message"]
     anonymous = await hall.client.post(f"{W1}/counter/actions", json={"action": "call_next"})
     assert anonymous.status == 401
     clerk = await hall.post("clerk1", f"{W1}/counter/actions", {"action": "call_next"})
