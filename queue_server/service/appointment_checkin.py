@@ -45,13 +45,16 @@ def check_in(tx: WriteTx, actor: Actor, hall_id: str, code: str, now: datetime) 
         if len(code) == REMOTE_CODE_LENGTH:
             return _remote_check_in(tx, actor, hall_id, code, now)
         raise UNKNOWN
-    same_day = hall.schedule.business_day(now).isoformat() == row["slot_day"]
+    slot_day = hall.schedule.business_day(parse_iso(row["slot_start"]))
+    same_day = hall.schedule.business_day(now) == slot_day
     if row["status"] == "cancelled" or (row["status"] == "no_show" and not same_day):
         raise conflict("not_checkable", f"this appointment is {row['status']}")
     if row["status"] == "checked_in":
         return _answer(_ticket(tx, row["ticket_id"]), row["arrival"], row)
     if not same_day:
-        raise conflict("wrong_day", "this appointment is for another day", date=row["slot_day"])
+        raise conflict(
+            "wrong_day", "this appointment is for another day", date=slot_day.isoformat()
+        )
     arrival = rules.classify_arrival(
         parse_iso(row["slot_start"]),
         parse_iso(row["slot_end"]),

@@ -7,7 +7,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.appointments.conftest import Booking, person
+from tests.appointments.conftest import MONDAY_10, REMOTE, Booking, person
+from tests.queue_server.conftest import FakeClock, MakeHall
+from tests.queue_server.site import test_site
 
 TUE_10 = "2026-11-24T02:00:00.000000Z"
 """Tuesday 24 November, 10:00-11:00 in Shanghai."""
@@ -187,3 +189,16 @@ async def test_a_late_visitor_after_the_sweep_is_still_checked_in_that_day(
     await booking.move(booking.hall.clock.now + timedelta(days=1))
     again = await _checked_in(booking, appointment["code"])
     assert again["ticket"]["id"] == answer["ticket"]["id"]
+
+
+async def test_a_night_slot_of_a_24_hour_hall_checks_in_on_its_business_day(
+    make_hall: MakeHall,
+) -> None:
+    hall = await make_hall(test_site(), clock=FakeClock(MONDAY_10), extra={"remote": REMOTE})
+    booking = Booking(hall)
+    await booking.enable("s-a", capacity=1)
+    night = "2026-11-24T17:00:00.000000Z"  # Wednesday 01:00, business day Tuesday
+    appointment = (await booking.booked(night))["appointment"]
+    await booking.move(datetime(2026, 11, 24, 17, 5, tzinfo=UTC))
+    answer = await _checked_in(booking, appointment["code"])
+    assert (answer["arrival"], answer["ticket"]["class"]) == ("on_time", "appointment")

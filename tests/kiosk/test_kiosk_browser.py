@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,10 @@ from playwright.async_api import Browser, Page, expect
 
 from kiosk.agent import Agent
 from kiosk.samples import id_number
+from queue_server.api.http import state_key
 from tests.browser import browser  # noqa: F401 - fixture
 from tests.kiosk import harness
+from tests.queue_server.conftest import FakeClock
 from tests.queue_server.site import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -305,45 +307,54 @@ async def test_paper_out_shows_the_ticket_on_screen_and_alarms_the_manager(
 
 
 async def test_appointment_qr_check_in_late_becomes_a_normal_ticket(make_kiosk: MakeKiosk) -> None:
-    seen: list[str] = []
+    clock = FakeClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
 
-    def stub(app: web.Application) -> None:
-        # Appointments arrive with issue 8; this stands in for the documented route.
-        async def check_in(request: web.Request) -> web.Response:
-            body = await request.json()
-            seen.append(body["code"])
-            ticket = {
-                "id": "0123456789abcdef",
-                "number": "A099",
-                "service_id": "s-a",
-                "class": "normal",
-                "track_token": "stub-track-token-0001",
-                "people_ahead": 3,
-                "eta": {"minutes": 20, "low": 15, "high": 25},
-                "issued_at": "2026-11-23T02:00:00.000000Z",
-            }
-            return web.json_response(
-                {
-                    "ticket": ticket,
-                    "arrival": "late",
-                    "slot_start": "2026-11-23T01:00:00.000000Z",
-                    "slot_end": "2026-11-23T01:30:00.000000Z",
-                },
-                status=201,
-            )
+    def fake_time(app: web.Application) -> None:
+        async def use_clock(app: web.Application) -> None:
+            app[state_key].clock = clock
 
-        app.router.add_post("/api/v1/halls/h1/appointments/check-in", check_in)
+        app.on_startup.append(use_clock)
 
-    k = await make_kiosk(setup=stub)
+    k = await make_kiosk(setup=fake_time)
+    code = await _book_tuesday_ten(k, clock)
+    clock.now = datetime(2026, 11, 24, 3, 30, tzinfo=UTC)  # 11:30, after the slot and its grace
     await k.tap("预约签到")
     await expect(k.page.locator("main")).to_contain_text("请将预约二维码对准下方摄像头")
     await k.shot("appointment")
-    answer = await k.post("/sim/qr", {"code": "APPT:20261123001"})
+    answer = await k.post("/sim/qr", {"code": f"APPT:{code}"})
     assert answer == {"ok": True, "kind": "appointment"}
-    await expect(k.page.locator("#number")).to_have_text("A099")
     await expect(k.page.locator("main")).to_contain_text("已为您取普通号")
+    day = await k.manager("/api/v1/halls/h1/appointments?date=2026-11-24")
+    booked = day["appointments"][0]
+    assert booked["status"] == "checked_in" and booked["ticket_number"]
+    await expect(k.page.locator("#number")).to_have_text(booked["ticket_number"])
     await k.shot("appointment-late")
-    assert seen == ["20261123001"]
+
+
+async def _book_tuesday_ten(k: Kiosk, clock: FakeClock) -> str:
+    """Enable appointments for s-a and book Tuesday 10:00 over HTTP; the appointment code."""
+    login = await k.http.post(
+        k.server.make_url("/api/v1/auth/login"),
+        json={"username": "manager", "password": PASSWORD},
+    )
+    staff = {"Authorization": f"Bearer {(await login.json())['token']}"}
+    change = {"services": [{"service_id": "s-a", "enabled": True, "capacity_per_slot": 2}]}
+    rules = await k.http.put(
+        k.server.make_url("/api/v1/halls/h1/appointment-rules"), json=change, headers=staff
+    )
+    assert rules.status == 200, await rules.text()
+    phone = "13812345678"
+    await k.http.post(k.server.make_url("/api/v1/remote/otp"), json={"phone": phone})
+    outbox = await k.http.get(k.server.make_url("/api/v1/remote/outbox"), headers=staff)
+    otp = (await outbox.json())["messages"][0]["params"]["code"]
+    booked = await k.http.post(
+        k.server.make_url("/api/v1/halls/h1/appointments"),
+        json={"service_id": "s-a", "slot_start": "2026-11-24T02:00:00.000000Z", "phone": phone,
+              "code": otp, "id_number": id_number(date(1990, 3, 7), 17)},
+    )  # fmt: skip
+    assert booked.status == 201, await booked.text()
+    code: str = (await booked.json())["appointment"]["code"]
+    return code
 
 
 async def test_server_cut_off_issues_offline_with_an_honest_line(make_kiosk: MakeKiosk) -> None:
