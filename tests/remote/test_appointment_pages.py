@@ -303,3 +303,48 @@ async def test_english_large_text_fits_a_small_phone(phone: Phone, artifacts: Pa
     await no_overflow(page)
     everything = await page.content()
     assert PHONE not in everything and ID_NUMBER not in everything
+
+
+CONTRACT_ERRORS = [
+    "slot_full",
+    "slot_not_open",
+    "appointments_disabled",
+    "daily_limit",
+    "weekly_limit",
+    "booking_blocked",
+    "too_late_to_cancel",
+    "not_cancellable",
+    "invalid_id_number",
+    "invalid_phone",
+    "bad_code",
+    "code_too_soon",
+    "too_many_codes",
+    "too_many_phones",
+    "rate_limited",
+    "not_found",
+]
+
+
+async def test_refusals_are_explained_in_both_languages(phone: Phone) -> None:
+    await phone.rules(capacity_per_slot=2)
+    slots = await phone.slots()
+    await phone.book("13900003333", ID_NUMBER, slots[0]["start"])
+    page = await phone.page("/mobile#/book/h1/s-a")
+    await page.locator(f"#slots .slot[data-start='{slots[1]['start']}']").click()
+    other = "13700001234"
+    await page.fill("#phone", other)
+    await page.click("#send")
+    await expect(page.locator("#sent")).to_contain_text("137****1234")
+    await page.fill("#code", await phone.code(other))
+    await page.fill("#idno", ID_NUMBER)
+    await page.click("#submit")
+    await expect(page.locator("#err")).to_have_text(
+        "同一身份证号每天只能预约一次，您当天已有预约。"
+    )
+    texts = await page.evaluate(
+        "(codes) => import('/static/mobile/i18n.js').then((m) => codes.map((c) =>"
+        " [c, m.TEXT.zh['ap_' + c], m.TEXT.en['ap_' + c]]))",
+        CONTRACT_ERRORS,
+    )
+    missing = [code for code, zh, en in texts if not zh or not en]
+    assert not missing, f"no polite message for {missing}"

@@ -236,8 +236,11 @@ export async function apptPage(ctx, id) {
   await draw();
   if (hall) {
     feed = new EventSource(`/api/v1/halls/${encodeURIComponent(hall.id)}/events`);
-    for (const kind of ["appointment.checked_in", "appointment.cancelled", "appointment.no_show", "ticket.issued"]) {
-      feed.addEventListener(kind, () => draw().catch(() => {}));
+    const mineOnly = (event) => {
+      try { return JSON.parse(event.data).appointment_id === id; } catch { return false; }
+    };
+    for (const kind of ["appointment.checked_in", "appointment.cancelled", "appointment.no_show"]) {
+      feed.addEventListener(kind, (event) => { if (mineOnly(event)) draw().catch(() => {}); });
     }
   }
 }
