@@ -384,6 +384,24 @@ _FUND_WINDOWS = (
     WindowSpec(5, {"fund-account": 2.0, "fund-withdrawal": 1.0}, "closed", staffed=False),
 )
 
+APPOINTMENTS: dict[str, dict[str, dict[str, int]]] = {
+    CIVIC_HALL_ID: {
+        "civic-exit-entry": {"slot_minutes": 30, "capacity_per_slot": 4},
+        "civic-business-licence": {"slot_minutes": 60, "capacity_per_slot": 3},
+    },
+    "estate-center": {
+        "estate-transfer": {"slot_minutes": 60, "capacity_per_slot": 4},
+        "estate-mortgage": {"slot_minutes": 60, "capacity_per_slot": 3},
+        "estate-reissue": {"slot_minutes": 40, "capacity_per_slot": 2},
+    },
+    "fund-center": {
+        "fund-loan": {"slot_minutes": 60, "capacity_per_slot": 3},
+        "fund-account": {"slot_minutes": 30, "capacity_per_slot": 4},
+    },
+}
+"""Services that take appointments in the demo (hall → service → slot length and capacity),
+the longer errands that halls usually book ahead."""
+
 HALLS: tuple[HallSpec, ...] = (
     HallSpec(
         id=CIVIC_HALL_ID,

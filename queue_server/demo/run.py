@@ -22,9 +22,10 @@ import display
 from queue_server.api.http import state_key
 from queue_server.app import create_app
 from queue_server.config import Settings
-from queue_server.demo.city import build_site
+from queue_server.demo.city import APPOINTMENTS, build_site
 from queue_server.demo.traffic import run_traffic
 from queue_server.domain.models import Role
+from queue_server.service import appointments
 from queue_server.service.actors import Actor
 from queue_server.service.auth import issue_device_token
 from queue_server.service.screens import register_window_device
@@ -54,6 +55,13 @@ def _site_and_credentials(data_dir: Path) -> tuple[Path, dict[str, Any], bool]:
     site, credentials = build_site(random.Random())
     write_atomically(site_path, site)
     return site_path, credentials, True
+
+
+async def _enable_appointments(app: web.Application) -> None:
+    """Open appointments on a few services of each hall (kept if a manager changed them)."""
+    st = app[state_key]
+    for hall_id, services in APPOINTMENTS.items():
+        await st.db.write(partial(appointments.enable_services, hall_id=hall_id, settings=services))
 
 
 async def _register_kiosks(
@@ -205,6 +213,7 @@ async def run_demo(
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    await _enable_appointments(app)
     await _register_kiosks(app, hall_ids, credentials)
     write_atomically(data_dir / CREDENTIALS, credentials)
     site = web.TCPSite(runner, args.host, args.port)
