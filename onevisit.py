@@ -15,7 +15,7 @@ USAGE = """usage: onevisit <command> [options]
 commands:
   serve    run a hall server            (onevisit serve --config FILE)
   demo     run a demo city on this machine
-  kiosk    run a kiosk agent            (onevisit kiosk --config FILE)
+  kiosk    run a kiosk or counter agent (onevisit kiosk --config FILE)
   sim      run a device simulator       (onevisit sim <device> --port pty|tcp://HOST:PORT)
   device   talk to a real or simulated device
   bench    run a benchmark              (onevisit bench eta|load|fanout|kiosk|read-loop ...)
