@@ -12,7 +12,7 @@ from queue_server.api import Route
 from queue_server.api.http import caller, json_response, read_json, require_actor, state
 from queue_server.api.public_pages import etag_response
 from queue_server.api.remote_runtime import runtime
-from queue_server.service import appointment_checkin, appointments
+from queue_server.service import appointment_checkin, appointment_rules, appointments
 
 H = "/api/v1/halls/{hall_id}"
 A = "/api/v1/appointments/{appointment_id}"
@@ -61,7 +61,9 @@ async def get_rules(request: web.Request) -> web.Response:
     actor = require_actor(request, staff=True)
     st = state(request)
     hall_id = request.match_info["hall_id"]
-    return json_response(await st.db.read(lambda tx: appointments.rules_view(tx, actor, hall_id)))
+    return json_response(
+        await st.db.read(lambda tx: appointment_rules.rules_view(tx, actor, hall_id))
+    )
 
 
 async def put_rules(request: web.Request) -> web.Response:
@@ -71,7 +73,9 @@ async def put_rules(request: web.Request) -> web.Response:
     st = state(request)
     now = st.clock()
     hall_id = request.match_info["hall_id"]
-    view = await st.db.write(lambda tx: appointments.change_rules(tx, actor, hall_id, body, now))
+    view = await st.db.write(
+        lambda tx: appointment_rules.change_rules(tx, actor, hall_id, body, now)
+    )
     return json_response(view)
 
 

@@ -25,7 +25,7 @@ from queue_server.config import Settings
 from queue_server.demo.city import APPOINTMENTS, build_site
 from queue_server.demo.traffic import run_traffic
 from queue_server.domain.models import Role
-from queue_server.service import appointments
+from queue_server.service import appointment_rules
 from queue_server.service.actors import Actor
 from queue_server.service.auth import issue_device_token
 from queue_server.service.screens import register_window_device
@@ -61,7 +61,9 @@ async def _enable_appointments(app: web.Application) -> None:
     """Open appointments on a few services of each hall (kept if a manager changed them)."""
     st = app[state_key]
     for hall_id, services in APPOINTMENTS.items():
-        await st.db.write(partial(appointments.enable_services, hall_id=hall_id, settings=services))
+        await st.db.write(
+            partial(appointment_rules.enable_services, hall_id=hall_id, settings=services)
+        )
 
 
 async def _register_kiosks(

@@ -23,7 +23,8 @@ from queue_server.domain.events import ticket_event_data
 from queue_server.domain.tickets import Channel, Status, TicketClass, format_number
 from queue_server.service import remote
 from queue_server.service.actors import Actor
-from queue_server.service.appointments import event_data, hall_rules
+from queue_server.service.appointment_rules import hall_rules
+from queue_server.service.appointments import event_data
 from queue_server.service.errors import ServiceError, conflict
 from queue_server.service.estimates import estimate_for_new
 from queue_server.service.issuing import next_sequence

@@ -1,6 +1,6 @@
-"""Appointments (预约): booking rules, public slots, booking, the holder's view, cancelling,
-the staff's day list and the no-show sweep. Check-in lives in
-:mod:`queue_server.service.appointment_checkin`.
+"""Appointments (预约): public slots, booking, the holder's view, cancelling, the staff's day
+list and the no-show sweep. The rules live in :mod:`queue_server.service.appointment_rules`,
+check-in in :mod:`queue_server.service.appointment_checkin`.
 
 A booking is bound to a verified phone (the one-time code of the remote visitors) and an ID
 number. The ID number is kept as a keyed hash for the per-person caps and the no-show block,
@@ -13,18 +13,24 @@ counting the slot's bookings and inserting one happen in one transaction.
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from queue_server.domain import appointments as rules
-from queue_server.domain.appointments import BookingRules, InvalidRules, ServiceBooking
+from queue_server.domain.appointments import BookingRules, ServiceBooking
 from queue_server.domain.ids import InvalidIdNumber, mask_id_number, parse_id_number
 from queue_server.security import PersonalDataCipher, token_digest
 from queue_server.service import remote
 from queue_server.service.actors import Actor
-from queue_server.service.errors import ServiceError, conflict, forbidden, invalid, not_found
+from queue_server.service.appointment_rules import (
+    booking_of,
+    hall_rules,
+    require_staff_of,
+    service_in_hall,
+    services_of,
+)
+from queue_server.service.errors import ServiceError, conflict, invalid, not_found
 from queue_server.service.rows import (
     Hall,
     append_event,
@@ -35,159 +41,17 @@ from queue_server.service.rows import (
 )
 from queue_server.store.db import ReadTx, WriteTx
 
-LIVE = ("booked", "checked_in")
+MIN_YEAR, MAX_YEAR = 2000, 2999
 COUNTED = ("booked", "checked_in", "no_show")
 BAD_CODE = ServiceError("bad_code", "the code is wrong or has expired; ask for a new one", 422)
-
-
-# -- rules -------------------------------------------------------------------------------
-
-
-def hall_rules(tx: ReadTx, hall_id: str) -> BookingRules:
-    """The hall's booking rules (defaults until a manager changes them)."""
-    row = tx.one("SELECT rules FROM appointment_rules WHERE hall_id = ?", (hall_id,))
-    return BookingRules.from_dict(json.loads(row["rules"])) if row else BookingRules()
-
-
-def _booking(row: dict[str, Any] | None) -> ServiceBooking:
-    if row is None or row["enabled"] is None:
-        return ServiceBooking()
-    return ServiceBooking(bool(row["enabled"]), row["slot_minutes"], row["capacity_per_slot"])
-
-
-def _services(tx: ReadTx, hall_id: str) -> list[tuple[dict[str, Any], ServiceBooking]]:
-    rows = tx.all(
-        "SELECT s.id, s.name, a.enabled, a.slot_minutes, a.capacity_per_slot FROM services s"
-        " LEFT JOIN appointment_services a ON a.service_id = s.id"
-        " WHERE s.hall_id = ? ORDER BY s.position, s.id",
-        (hall_id,),
-    )
-    return [(row, _booking(row)) for row in rows]
-
-
-def _service_in_hall(tx: ReadTx, hall_id: str, service_id: str) -> tuple[Hall, dict[str, Any]]:
-    hall = load_hall(tx, hall_id)
-    for row, _ in _services(tx, hall_id):
-        if row["id"] == service_id:
-            return hall, row
-    raise not_found("service")
-
-
-def _rules_view(tx: ReadTx, hall_id: str) -> dict[str, Any]:
-    return {
-        "hall": hall_rules(tx, hall_id).to_dict(),
-        "services": [
-            {
-                "service_id": row["id"],
-                "name": row["name"],
-                "enabled": booking.enabled,
-                "slot_minutes": booking.slot_minutes,
-                "capacity_per_slot": booking.capacity_per_slot,
-            }
-            for row, booking in _services(tx, hall_id)
-        ],
-    }
-
-
-def rules_view(tx: ReadTx, actor: Actor, hall_id: str) -> dict[str, Any]:
-    """The hall's and its services' booking rules, for its staff."""
-    load_hall(tx, hall_id)
-    _require_staff_of(actor, hall_id)
-    return _rules_view(tx, hall_id)
-
-
-def _require_staff_of(actor: Actor, hall_id: str) -> None:
-    if not actor.is_staff:
-        raise forbidden("staff only")
-    actor.require_hall_member(hall_id)
-
-
-def _rule_error(err: InvalidRules, prefix: str = "") -> ServiceError:
-    name = f"{prefix}{err.field}"
-    return invalid("invalid_rules", f"{prefix}{err}", field=name)
-
-
-def change_rules(
-    tx: WriteTx, actor: Actor, hall_id: str, body: dict[str, Any], now: datetime
-) -> dict[str, Any]:
-    """Apply a partial change (manager of the hall or admin); audited, evented, effective for
-    the next booking. Existing bookings stay as they are."""
-    load_hall(tx, hall_id)
-    actor.require_manager(hall_id)
-    before = _rules_view(tx, hall_id)
-    if "hall" in body:
-        try:
-            merged = BookingRules.from_dict({**before["hall"], **body["hall"]})
-        except InvalidRules as err:
-            raise _rule_error(err, "hall.") from None
-        tx.execute(
-            "INSERT INTO appointment_rules (hall_id, rules) VALUES (?, ?)"
-            " ON CONFLICT (hall_id) DO UPDATE SET rules = excluded.rules",
-            (hall_id, json.dumps(merged.to_dict())),
-        )
-    current = {item["service_id"]: item for item in before["services"]}
-    for index, change in enumerate(body.get("services", [])):
-        _change_service(tx, hall_id, current, index, change)
-    after = _rules_view(tx, hall_id)
-    audit(tx, now, actor.name, hall_id, "appointment.rules", before=before, after=after)
-    append_event(tx, hall_id, "appointment.rules_changed", {"hall_id": hall_id, "at": iso(now)})
-    return after
-
-
-def _change_service(
-    tx: WriteTx,
-    hall_id: str,
-    current: dict[str, dict[str, Any]],
-    index: int,
-    change: dict[str, Any],
-) -> None:
-    where = f"services[{index}]."
-    service_id = change.get("service_id")
-    if service_id not in current:
-        raise invalid(
-            "invalid_rules", f"{where}service_id: no such service here", field=f"{where}service_id"
-        )
-    old = current[service_id]
-    values = {k: change.get(k, old[k]) for k in ("enabled", "slot_minutes", "capacity_per_slot")}
-    try:
-        booking = ServiceBooking(**values)
-    except InvalidRules as err:
-        raise _rule_error(err, where) from None
-    tx.execute(
-        "INSERT INTO appointment_services (service_id, hall_id, enabled, slot_minutes,"
-        " capacity_per_slot) VALUES (?, ?, ?, ?, ?) ON CONFLICT (service_id) DO UPDATE SET"
-        " enabled = excluded.enabled, slot_minutes = excluded.slot_minutes,"
-        " capacity_per_slot = excluded.capacity_per_slot",
-        (
-            service_id,
-            hall_id,
-            int(booking.enabled),
-            booking.slot_minutes,
-            booking.capacity_per_slot,
-        ),
-    )
-
-
-def enable_services(tx: WriteTx, hall_id: str, settings: dict[str, dict[str, int]]) -> int:
-    """Seed appointment settings for services that have none yet (site set-up, demo)."""
-    added = 0
-    for service_id, values in settings.items():
-        booking = ServiceBooking(True, values["slot_minutes"], values["capacity_per_slot"])
-        cur = tx.execute(
-            "INSERT OR IGNORE INTO appointment_services (service_id, hall_id, enabled,"
-            " slot_minutes, capacity_per_slot) VALUES (?, ?, 1, ?, ?)",
-            (service_id, hall_id, booking.slot_minutes, booking.capacity_per_slot),
-        )
-        added += cur.rowcount
-    return added
 
 
 # -- public slots ------------------------------------------------------------------------
 
 
 def _bookable(tx: ReadTx, hall_id: str, service_id: str) -> tuple[Hall, dict[str, Any]]:
-    hall, service = _service_in_hall(tx, hall_id, service_id)
-    if not _booking(service).bookable:
+    hall, service = service_in_hall(tx, hall_id, service_id)
+    if not booking_of(service).bookable:
         raise conflict("appointments_disabled", "this service takes no appointments")
     return hall, service
 
@@ -204,7 +68,7 @@ def _taken(tx: ReadTx, service_id: str, since: datetime) -> dict[str, int]:
 def public_slots(tx: ReadTx, hall_id: str, service_id: str, now: datetime) -> dict[str, Any]:
     """Released slots of a service with the places left; no personal data."""
     hall, service = _bookable(tx, hall_id, service_id)
-    booking = _booking(service)
+    booking = booking_of(service)
     booking_rules = hall_rules(tx, hall_id)
     taken = _taken(tx, service_id, now)
     days: dict[date, list[dict[str, Any]]] = {}
@@ -335,7 +199,7 @@ def book(
     except InvalidIdNumber as err:
         raise invalid("invalid_id_number", f"invalid ID number: {err.reason}") from None
     booking_rules = hall_rules(tx, hall_id)
-    booking = _booking(service)
+    booking = booking_of(service)
     slot = _find_slot(hall, booking_rules, booking, str(body["slot_start"]), now)
     id_hash = cipher.match_hash(person.value)
     _check_person(tx, booking_rules, id_hash, slot.day, now)
@@ -462,14 +326,16 @@ def day_list(
 ) -> dict[str, Any]:
     """A day's appointments of the hall (masked identities) and its slots' bookings."""
     hall = load_hall(tx, hall_id)
-    _require_staff_of(actor, hall_id)
+    require_staff_of(actor, hall_id)
     try:
         day = date.fromisoformat(day_text)
     except ValueError:
         raise invalid("invalid_request", "date must be YYYY-MM-DD") from None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise invalid("invalid_request", f"date must lie within {MIN_YEAR}..{MAX_YEAR}")
     services = [
         (row, booking)
-        for row, booking in _services(tx, hall_id)
+        for row, booking in services_of(tx, hall_id)
         if service_id is None or row["id"] == service_id
     ]
     if service_id is not None and not services:

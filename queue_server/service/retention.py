@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from queue_server.service.appointments import hall_rules
+from queue_server.service.appointment_rules import hall_rules
 from queue_server.service.rows import hall_from_row
 from queue_server.store.db import WriteTx
 

@@ -182,3 +182,17 @@ async def test_cancel_after_the_cut_off_is_refused_but_staff_may(booking: Bookin
     by_staff = await booking.hall.post("clerk1", path, {})
     assert by_staff.status == 200, await by_staff.text()
     assert (await by_staff.json())["appointment"]["status"] == "cancelled"
+
+
+async def test_the_day_list_is_for_staff_of_the_hall_with_a_sensible_date(
+    booking: Booking,
+) -> None:
+    for day in ("nope", "0001-01-01", "9999-12-31"):
+        response = await booking.hall.get("manager", f"/api/v1/halls/h1/appointments?date={day}")
+        assert response.status == 422, day
+    anonymous = await booking.client.get("/api/v1/halls/h1/appointments?date=2026-11-24")
+    assert anonymous.status == 401
+    unknown = await booking.hall.get(
+        "manager", "/api/v1/halls/h1/appointments?date=2026-11-24&service_id=nope"
+    )
+    assert unknown.status == 404
