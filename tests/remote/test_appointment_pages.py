@@ -348,3 +348,8 @@ async def test_refusals_are_explained_in_both_languages(phone: Phone) -> None:
     )
     missing = [code for code, zh, en in texts if not zh or not en]
     assert not missing, f"no polite message for {missing}"
+    # A booking this phone remembers but the server does not know (or a wrong holder token).
+    kept = json.dumps({"a-unknown": {"holder": "not-the-token", "hall_id": "h1"}})
+    await page.evaluate("(v) => localStorage.setItem('ov.appts', v)", kept)
+    await page.goto(phone.url("/mobile#/appt/a-unknown"))
+    await expect(page.locator("#err")).to_have_text("没有找到这个预约。")

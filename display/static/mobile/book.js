@@ -233,7 +233,11 @@ export async function apptPage(ctx, id) {
     ctx.view.innerHTML = apptHtml(ctx, a, hall, zone) + `<p class="err" id="err" role="alert">${ctx.esc(note)}</p>`;
     wireCancel(ctx, a, kept, zone, draw);
   };
-  await draw();
+  try { await draw(); } catch (e) {
+    ctx.view.innerHTML = `<a href="#/appts">‹ ${ctx.t("myAppts")}</a><h1>${ctx.t("myAppt")}</h1>
+      <p class="err" id="err" role="alert">${ctx.esc(refusal(ctx, e, zone))}</p>`;
+    return;
+  }
   if (hall) {
     feed = new EventSource(`/api/v1/halls/${encodeURIComponent(hall.id)}/events`);
     const mineOnly = (event) => {
