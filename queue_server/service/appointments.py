@@ -146,7 +146,11 @@ def _check_person(
     )
     refusal = rules.limit_reached(booking_rules, same_day, same_week)
     if refusal == "daily_limit":
-        raise conflict("daily_limit", "one person may book once a day", limit=same_day)
+        raise conflict(
+            "daily_limit",
+            f"one person may book {booking_rules.per_person_per_day} time(s) a day",
+            limit=booking_rules.per_person_per_day,
+        )
     if refusal == "weekly_limit":
         raise conflict(
             "weekly_limit",

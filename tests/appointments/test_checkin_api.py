@@ -4,12 +4,14 @@ day; a remote ticket's 6-digit code through the same route; the no-show sweep an
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.appointments.conftest import MONDAY_10, REMOTE, Booking, person
 from tests.queue_server.conftest import FakeClock, MakeHall
 from tests.queue_server.site import test_site
+from tests.queue_server.sse_client import messages
 
 TUE_10 = "2026-11-24T02:00:00.000000Z"
 """Tuesday 24 November, 10:00-11:00 in Shanghai."""
@@ -202,3 +204,32 @@ async def test_a_night_slot_of_a_24_hour_hall_checks_in_on_its_business_day(
     await booking.move(datetime(2026, 11, 24, 17, 5, tzinfo=UTC))
     answer = await _checked_in(booking, appointment["code"])
     assert (answer["arrival"], answer["ticket"]["class"]) == ("on_time", "appointment")
+
+
+async def test_a_no_show_of_an_earlier_day_cannot_check_in(booking: Booking) -> None:
+    appointment = await _book(booking)
+    await booking.move(datetime(2026, 11, 25, 2, 0, tzinfo=UTC))  # Wednesday 10:00
+    await _until_status(booking, appointment, "no_show")
+    refused = await booking.check_in(appointment["code"])
+    assert refused.status == 409
+    assert (await refused.json())["error"]["code"] == "not_checkable"
+
+
+async def test_check_in_emits_the_ticket_event_and_the_appointment_event(
+    booking: Booking,
+) -> None:
+    appointment = await _book(booking)
+    await booking.move(tuesday("10:00"))
+    stream = await booking.client.get("/api/v1/halls/h1/events")
+    answer = await _checked_in(booking, appointment["code"])
+    seen: list[tuple[str, dict[str, Any]]] = []
+    async with asyncio.timeout(10):
+        async for message in messages(stream):
+            seen.append((message.event, message.data))
+            if message.event == "appointment.checked_in":
+                break
+    stream.close()
+    assert [kind for kind, _ in seen] == ["ticket.issued", "appointment.checked_in"]
+    assert seen[0][1]["ticket_id"] == answer["ticket"]["id"]
+    assert seen[1][1]["appointment_id"] == appointment["id"]
+    assert appointment["code"] not in json.dumps(seen)
