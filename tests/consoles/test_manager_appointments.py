@@ -119,6 +119,10 @@ async def test_capacity_bookings_and_check_in_live(
         slot_row = boss.locator(f"#appt-slots tr[data-slot='s-a@{slot_start}']")
         await expect(slot_row.locator(".booked")).to_have_text("1 / 5")
         assert ID_NUMBER not in await boss.content()
+        await boss.select_option("#appt-service", "s-b")
+        await expect(boss.locator("#appt-list")).to_contain_text("这一天没有预约")
+        await boss.select_option("#appt-service", "")
+        await expect(booking).to_contain_text("已预约")
 
         # On the day, the kiosk checks it in: the status and ticket number flip live.
         start_at = datetime.fromisoformat(slot_start.replace("Z", "+00:00"))
