@@ -168,13 +168,14 @@ class HallFeed:
             if event.id <= self.last_event_id:
                 continue
             self.last_event_id = event.id
-            ticket_id = event.data.get("ticket_id")
-            if not event.type.startswith("ticket.") or not isinstance(ticket_id, str):
+            ticket_id, at = event.data.get("ticket_id"), event.data.get("at")
+            if not event.type.startswith("ticket.") or not isinstance(ticket_id, str) or not at:
                 continue
-            self._ticket_event(event, ticket_id, rows.get(ticket_id))
+            self._ticket_event(event, ticket_id, parse_iso(str(at)), rows.get(ticket_id))
 
-    def _ticket_event(self, event: EventRecord, ticket_id: str, row: dict[str, Any] | None) -> None:
-        at = parse_iso(str(event.data.get("at") or ""))
+    def _ticket_event(
+        self, event: EventRecord, ticket_id: str, at: datetime, row: dict[str, Any] | None
+    ) -> None:
         window_id = event.data.get("window_id")
         if event.type == "ticket.issued":
             ticket_class = TicketClass(row["class"]) if row else TicketClass.NORMAL
