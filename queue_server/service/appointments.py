@@ -211,7 +211,7 @@ def book(
     _check_address(tx, ph, ah, limits, now)
     if _taken(tx, service["id"], slot.start).get(iso(slot.start), 0) >= booking.capacity_per_slot:
         raise conflict("slot_full", "this slot is fully booked")
-    if not remote._use_code(tx, cipher, phone, str(body["code"]), limits, now):
+    if not remote.use_code(tx, cipher, phone, str(body["code"]), limits, now):
         return None
     token = secrets.token_urlsafe(24)
     row = {

@@ -164,7 +164,7 @@ def request_code(
     return code, mask_phone(phone)
 
 
-def _use_code(
+def use_code(
     tx: WriteTx, cipher: PersonalDataCipher, phone: str, code: str, limits: Limits, now: datetime
 ) -> bool:
     """Spend the phone's latest live code; a wrong guess counts (commit it even on failure)."""
@@ -259,7 +259,7 @@ def take_ticket(
     hall = _hall_of_service(tx, hall_id, service_id)
     day = hall.schedule.business_day(now).isoformat()
     _check_scalping(tx, service_id, day, holder.key_hash, address_hash(cipher, address), limits)
-    if not _use_code(tx, cipher, phone, code, limits, now):
+    if not use_code(tx, cipher, phone, code, limits, now):
         return None
     view = issue_remote(tx, cipher, hall_id, service_id, holder, address, limits, now)
     if remind_sms:
@@ -478,7 +478,7 @@ def cancel(
         raise forbidden("this ticket was taken with another phone")
     if ticket["status"] not in ("not_arrived", "waiting"):
         raise conflict("invalid_transition", f"a {ticket['status']} ticket cannot be cancelled")
-    if not _use_code(tx, cipher, phone, code, limits, now):
+    if not use_code(tx, cipher, phone, code, limits, now):
         return None
     return _transition(tx, ticket, Action.CANCEL, "ticket.cancelled", now, ended_at=iso(now))
 

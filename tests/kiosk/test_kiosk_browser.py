@@ -331,6 +331,26 @@ async def test_appointment_qr_check_in_late_becomes_a_normal_ticket(make_kiosk: 
     await k.shot("appointment-late")
 
 
+async def test_appointment_of_another_day_is_refused_with_its_reason(make_kiosk: MakeKiosk) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+
+    def fake_time(app: web.Application) -> None:
+        async def use_clock(app: web.Application) -> None:
+            app[state_key].clock = clock
+
+        app.on_startup.append(use_clock)
+
+    k = await make_kiosk(setup=fake_time)
+    code = await _book_tuesday_ten(k, clock)  # it is Monday
+    await k.tap("预约签到")
+    answer = await k.post("/sim/qr", {"code": f"APPT:{code}"})
+    assert answer == {"ok": True, "kind": "appointment"}
+    await expect(k.page.locator("#failure")).to_have_text(
+        "这个预约不是今天的，请在预约当天前来签到"
+    )
+    await k.shot("appointment-wrong-day")
+
+
 async def _book_tuesday_ten(k: Kiosk, clock: FakeClock) -> str:
     """Enable appointments for s-a and book Tuesday 10:00 over HTTP; the appointment code."""
     login = await k.http.post(
