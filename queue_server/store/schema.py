@@ -349,6 +349,15 @@ MIGRATIONS: tuple[str, ...] = (
         capacity_per_slot INTEGER NOT NULL DEFAULT 0
     ) STRICT;
     """,
+    # Queue heads seek on "unpinned" too (no row-by-row check), the old (hall, status,
+    # service) index is a prefix of it; a counter's held tickets are found by window.
+    """
+    DROP INDEX IF EXISTS tickets_heads;
+    DROP INDEX IF EXISTS tickets_queue;
+    CREATE INDEX IF NOT EXISTS tickets_heads
+        ON tickets(hall_id, status, service_id, class, pinned_window_id, arrived_at, n);
+    CREATE INDEX IF NOT EXISTS tickets_held ON tickets(window_id, n) WHERE status = 'held';
+    """,
 )
 
 
