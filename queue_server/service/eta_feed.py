@@ -35,6 +35,11 @@ REMOTE_SHOW_SHARE = 0.85
 """Chance that a remote ticket not yet checked in comes at all (no per-hall figure yet)."""
 CALL_GAP_LIMIT_S = 600.0
 """A longer pause between finishing and calling is a break, not a call gap."""
+TICKET_COLUMNS = (
+    "id, n, service_id, class, status, arrived_at, called_at, started_at, pinned_window_id,"
+    " slot_start, slot_end"
+)
+"""What a refresh reads of a ticket (a queue of thousands is read at every refresh)."""
 WINDOW_MODES = {"open": WindowMode.OPEN, "paused": WindowMode.PAUSED, "closed": WindowMode.CLOSED}
 
 
@@ -58,7 +63,7 @@ def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows |
     windows = tx.all("SELECT * FROM windows WHERE hall_id = ? ORDER BY number", (hall_id,))
     marks = ", ".join("?" for _ in OPEN_STATUSES)
     open_tickets = tx.all(
-        f"SELECT * FROM tickets WHERE hall_id = ? AND status IN ({marks})",  # noqa: S608
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE hall_id = ? AND status IN ({marks})",  # noqa: S608
         (hall_id, *OPEN_STATUSES),
     )
     touched = {r["id"]: r for r in open_tickets}
@@ -66,7 +71,8 @@ def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows |
     for start in range(0, len(wanted), 500):
         chunk = tuple(wanted[start : start + 500])
         marks = ", ".join("?" for _ in chunk)
-        for r in tx.all(f"SELECT * FROM tickets WHERE id IN ({marks})", chunk):  # noqa: S608
+        sql = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({marks})"  # noqa: S608
+        for r in tx.all(sql, chunk):
             touched[r["id"]] = r
     newest = tx.one("SELECT COALESCE(MAX(id), 0) AS id FROM events WHERE hall_id = ?", (hall_id,))
     return HallRows(

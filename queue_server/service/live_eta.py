@@ -69,7 +69,7 @@ class LiveEtaConfig:
     min_samples: int = 10
     settle_seconds: float = 0.05
     worker: str = "process"
-    busy_share: float = 0.5
+    busy_share: float = 0.25
 
     @classmethod
     def from_settings(cls, extra: Mapping[str, Any]) -> LiveEtaConfig:
