@@ -339,7 +339,7 @@ async def test_refusals_are_explained_in_both_languages(phone: Phone) -> None:
     await page.fill("#idno", ID_NUMBER)
     await page.click("#submit")
     await expect(page.locator("#err")).to_have_text(
-        "同一身份证号每天只能预约一次，您当天已有预约。"
+        "同一身份证号每天最多预约 1 次，您这一天的预约已达上限。"
     )
     texts = await page.evaluate(
         "(codes) => import('/static/mobile/i18n.js').then((m) => codes.map((c) =>"

@@ -78,7 +78,7 @@ function refusal(ctx, error, zone, cutoff = "") {
   const key = `ap_${error.code}`;
   const text = ctx.t(key, {
     until: details.until ? dayName(ctx, localDate(details.until, zone)) : "",
-    s: details.retry_after ?? "", t: cutoff,
+    s: details.retry_after ?? "", t: cutoff, limit: details.limit ?? "",
   });
   return text === key ? `${ctx.t("err")}: ${error.message}` : text;
 }
