@@ -18,7 +18,7 @@ from typing import Any
 import segno
 from aiohttp import web
 
-from queue_server.api import Route
+from queue_server.api import Route, wechat_login
 from queue_server.api.http import caller, json_response, read_json, require_actor, state
 from queue_server.api.remote_runtime import deliver, runtime
 from queue_server.service import reminders, remote
@@ -79,7 +79,6 @@ SUBSCRIBE: dict[str, Any] = {
         "token": {"type": "string", "minLength": 1, "maxLength": 128},
         "channel": {"type": "string", "enum": ["webpush", "wechat"]},
         "subscription": {"type": "object"},
-        "openid": {"type": "string", "minLength": 1, "maxLength": 64},
     },
     "additionalProperties": False,
 }
@@ -226,15 +225,14 @@ async def subscribe(request: web.Request) -> web.Response:
         except ValueError as err:
             raise invalid("invalid_subscription", str(err)) from None
     else:
-        if not body.get("openid"):
-            raise invalid("invalid_request", "a WeChat reminder needs the openid")
-        target = str(body["openid"])
+        target = ""  # the WeChat visitor's own openid, from the login session
     ticket_id = request.match_info["ticket_id"]
-    result = await st.db.write(
-        lambda tx: reminders.subscribe(
-            tx, st.cipher, ticket_id, body["token"], channel, target, now
-        )
-    )
+
+    def write(tx: Any) -> dict[str, Any]:
+        to = target if channel == "webpush" else wechat_login.visitor_of(request, tx).openid
+        return reminders.subscribe(tx, st.cipher, ticket_id, body["token"], channel, to, now)
+
+    result = await st.db.write(write)
     return json_response(result, 201)
 
 
@@ -338,7 +336,7 @@ ROUTES: tuple[Route, ...] = (
         "Ask for a reminder (Web Push, WeChat)",
         "track_token",
         SUBSCRIBE,
-        {201: "subscribed", 409: "ticket closed"},
+        {201: "subscribed", 401: "WeChat: not logged in", 409: "ticket closed"},
         REMOTE_TAG,
     ),
     Route(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from aiohttp import web
@@ -15,12 +16,13 @@ from queue_server.service import wechat_login as wx
 from queue_server.service.errors import ServiceError
 
 TAG = "remote"
+STATE_COOKIE = "ov_wx_state"
+SESSION_COOKIE = "ov_wx_session"
 TAKE: dict[str, Any] = {
     "type": "object",
-    "required": ["service_id", "session"],
+    "required": ["service_id"],
     "properties": {
         "service_id": {"type": "string", "minLength": 1, "maxLength": 64},
-        "session": {"type": "string", "minLength": 1, "maxLength": 128},
         "remind_wechat": {"type": "boolean"},
     },
     "additionalProperties": False,
@@ -38,11 +40,31 @@ def _redirect(location: str) -> web.Response:
     return web.Response(status=302, headers={"Location": location, "Cache-Control": "no-store"})
 
 
-def _with_query(path: str, key: str, value: str) -> str:
-    """``/mobile#/take/h1/s-b`` → ``/mobile?wx=…#/take/h1/s-b`` (the query before the hash)."""
+def _with_error(path: str, code: str) -> str:
+    """``/mobile#/take/h1/s-b`` → ``/mobile?wx_error=…#/take/h1/s-b`` (the query before ``#``)."""
     page, hash_mark, fragment = path.partition("#")
-    joiner = "&" if "?" in page else "?"
-    return f"{page}{joiner}{key}={value}{hash_mark}{fragment}"
+    return f"{page}?wx_error={code}{hash_mark}{fragment}"
+
+
+def _cookie(request: web.Request, response: web.Response, name: str, value: str, age: int) -> None:
+    """HttpOnly, SameSite=Lax (sent on WeChat's top-level return, not on a cross-site POST),
+    Secure whenever the visitor came over HTTPS (directly or through the proxy)."""
+    secure = request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+    response.set_cookie(
+        name,
+        value,
+        max_age=age,
+        path="/api/v1/",
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+    )
+
+
+def visitor_of(request: web.Request, tx: Any) -> wx.WeChatVisitor:
+    """The logged-in WeChat visitor of this browser (its session cookie), or 401."""
+    st = state(request)
+    return wx.visitor(tx, st.cipher, request.cookies.get(SESSION_COOKIE, ""), st.clock())
 
 
 async def login(request: web.Request) -> web.Response:
@@ -50,37 +72,43 @@ async def login(request: web.Request) -> web.Response:
     config = _config(request)
     st = state(request)
     next_path = wx.safe_next(request.query.get("next", "/mobile"))
-    signed = wx.sign_state(st.cipher, next_path, st.clock())
-    return _redirect(wx.authorize_url(config, st.settings.public_base_url, signed))
+    nonce = secrets.token_urlsafe(12)
+    signed = wx.sign_state(st.cipher, next_path, nonce, st.clock())
+    response = _redirect(wx.authorize_url(config, st.settings.public_base_url, signed))
+    _cookie(request, response, STATE_COOKIE, nonce, wx.STATE_MINUTES * 60)
+    return response
 
 
 async def callback(request: web.Request) -> web.Response:
-    """WeChat's return: open a session and land on the page with ``?wx=`` (or ``?wx_error=``)."""
+    """WeChat's return: open a session cookie and land on ``next`` (or on ``?wx_error=``)."""
     config = _config(request)
     st, rt = state(request), runtime(request)
     now = st.clock()
+    nonce = request.cookies.get(STATE_COOKIE, "")
     try:
-        next_path = wx.read_state(st.cipher, request.query.get("state", ""), now)
+        next_path = wx.read_state(st.cipher, request.query.get("state", ""), nonce, now)
     except (ServiceError, ValueError, KeyError, TypeError):
         return _redirect("/mobile?wx_error=bad_state")
     code = request.query.get("code", "")
     if not code or rt.http is None:
-        return _redirect(_with_query(next_path, "wx_error", "denied"))
+        return _redirect(_with_error(next_path, "denied"))
     try:
         openid = await wx.exchange_code(rt.http, config, code)
     except ServiceError as err:
-        return _redirect(_with_query(next_path, "wx_error", err.code))
+        return _redirect(_with_error(next_path, err.code))
     token = await st.db.write(
         lambda tx: wx.start_session(tx, st.cipher, openid, config.session_minutes, now)
     )
-    return _redirect(_with_query(next_path, "wx", token))
+    response = _redirect(next_path)
+    _cookie(request, response, SESSION_COOKIE, token, int(config.session_minutes * 60))
+    response.del_cookie(STATE_COOKIE, path="/api/v1/")
+    return response
 
 
 async def session_view(request: web.Request) -> web.Response:
-    """Whether the session in ``X-WeChat-Session`` is live (the page asks before offering it)."""
+    """Whether this browser is logged in with WeChat (the page asks before offering it)."""
     st = state(request)
-    token = request.headers.get("X-WeChat-Session", "")
-    found = await st.db.read(lambda tx: wx.visitor(tx, st.cipher, token, st.clock()))
+    found = await st.db.read(lambda tx: visitor_of(request, tx))
     return json_response({"active": True, "shown_as": wx.SHOWN_AS, "expires_at": found.expires_at})
 
 
@@ -94,7 +122,7 @@ async def take_ticket(request: web.Request) -> web.Response:
     remind = bool(body.get("remind_wechat", False)) and "wechat" in rt.channels
 
     def write(tx: Any) -> dict[str, Any]:
-        who = wx.visitor(tx, st.cipher, body["session"], now)
+        who = visitor_of(request, tx)
         view = remote.issue_remote(
             tx, st.cipher, hall_id, body["service_id"], who.holder, address, rt.limits, now
         )
@@ -107,6 +135,19 @@ async def take_ticket(request: web.Request) -> web.Response:
     return json_response({"ticket": ticket}, 201)
 
 
+async def cancel(request: web.Request) -> web.Response:
+    """Cancel a remote ticket this WeChat visitor holds (no phone code needed)."""
+    st = state(request)
+    now = st.clock()
+    ticket_id = request.match_info["ticket_id"]
+
+    def write(tx: Any) -> dict[str, Any]:
+        who = visitor_of(request, tx)
+        return remote.cancel_by_holder(tx, ticket_id, who.holder, now)
+
+    return json_response({"ticket": await st.db.write(write)})
+
+
 ROUTES: tuple[Route, ...] = (
     Route(
         "GET",
@@ -115,7 +156,7 @@ ROUTES: tuple[Route, ...] = (
         "Start the WeChat web login (?next=/mobile…)",
         "public",
         None,
-        {302: "to WeChat", 404: "not configured", 422: "bad next"},
+        {302: "to WeChat (sets the state cookie)", 404: "not configured", 422: "bad next"},
         TAG,
     ),
     Route(
@@ -125,14 +166,14 @@ ROUTES: tuple[Route, ...] = (
         "WeChat's return (?code=&state=)",
         "public",
         None,
-        {302: "to the page with ?wx= or ?wx_error=", 404: "not configured"},
+        {302: "to next (sets the session cookie) or ?wx_error=", 404: "not configured"},
         TAG,
     ),
     Route(
         "GET",
         "/api/v1/remote/wechat/session",
         session_view,
-        "Whether a WeChat session is live (X-WeChat-Session)",
+        "Whether this browser is logged in with WeChat (cookie)",
         "public",
         None,
         {200: "live", 401: "expired or unknown"},
@@ -151,6 +192,16 @@ ROUTES: tuple[Route, ...] = (
             409: "duplicate or too many tickets",
             429: "too many from one address",
         },
+        TAG,
+    ),
+    Route(
+        "POST",
+        "/api/v1/tickets/{ticket_id}/cancel-wechat",
+        cancel,
+        "Cancel a remote ticket held by this WeChat visitor",
+        "public",
+        None,
+        {200: "cancelled", 401: "not logged in", 403: "someone else's", 409: "not cancellable"},
         TAG,
     ),
 )

@@ -473,14 +473,27 @@ def cancel(
 ) -> dict[str, Any] | None:
     """Cancel a remote ticket with a fresh one-time code of its phone; None: wrong code."""
     phone = parse_phone(phone_text)
-    ticket, remote = _remote_row(tx, ticket_id)
-    if not secrets.compare_digest(remote["phone_hash"], phone_hash(cipher, phone)):
-        raise forbidden("this ticket was taken with another phone")
-    if ticket["status"] not in ("not_arrived", "waiting"):
-        raise conflict("invalid_transition", f"a {ticket['status']} ticket cannot be cancelled")
+    ticket = _cancellable(tx, ticket_id, phone_hash(cipher, phone))
     if not use_code(tx, cipher, phone, code, limits, now):
         return None
     return _transition(tx, ticket, Action.CANCEL, "ticket.cancelled", now, ended_at=iso(now))
+
+
+def cancel_by_holder(
+    tx: WriteTx, ticket_id: str, holder: RemoteHolder, now: datetime
+) -> dict[str, Any]:
+    """Cancel a remote ticket for a holder whose identity was proven another way (WeChat)."""
+    ticket = _cancellable(tx, ticket_id, holder.key_hash)
+    return _transition(tx, ticket, Action.CANCEL, "ticket.cancelled", now, ended_at=iso(now))
+
+
+def _cancellable(tx: WriteTx, ticket_id: str, key_hash: str) -> dict[str, Any]:
+    ticket, remote = _remote_row(tx, ticket_id)
+    if not secrets.compare_digest(remote["phone_hash"], key_hash):
+        raise forbidden("this ticket was taken by someone else")
+    if ticket["status"] not in ("not_arrived", "waiting"):
+        raise conflict("invalid_transition", f"a {ticket['status']} ticket cannot be cancelled")
+    return ticket
 
 
 def people_ahead(tx: ReadTx, ticket: dict[str, Any]) -> int:

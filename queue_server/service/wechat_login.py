@@ -3,24 +3,29 @@
 The flow is the standard OAuth 2.0 code flow of the official account:
 
 1. the page sends the visitor to ``GET /api/v1/remote/wechat/login?next=/mobile#…``, which
-   answers 302 to ``https://open.weixin.qq.com/connect/oauth2/authorize?appid=…&redirect_uri=…
-   &response_type=code&scope=snsapi_base&state=…#wechat_redirect``;
+   sets a short-lived nonce cookie and answers 302 to ``https://open.weixin.qq.com/connect/
+   oauth2/authorize?appid=…&redirect_uri=…&response_type=code&scope=snsapi_base&state=…
+   #wechat_redirect``;
 2. WeChat sends the visitor back to ``…/api/v1/remote/wechat/callback?code=…&state=…``;
-3. the server exchanges the code at ``GET /sns/oauth2/access_token?appid=…&secret=…&code=…
+3. the server checks the state (signed, unexpired, and carrying the nonce of *this* browser's
+   cookie, so nobody can log a victim into their own WeChat account with a forwarded link),
+   exchanges the code at ``GET /sns/oauth2/access_token?appid=…&secret=…&code=…
    &grant_type=authorization_code`` for ``{"openid", "access_token", …}`` (or ``{"errcode":
-   40029}`` for a wrong, expired or reused code, 40163 for a reused one) and opens a short
-   session for that openid; the visitor lands on ``next`` with ``?wx=SESSION``.
+   40029}`` for a wrong, expired or reused code, 40163 for a reused one), opens a short session
+   held in an HttpOnly, SameSite=Lax cookie (never in the address bar, so sharing the page
+   shares nothing) and sends the visitor back to ``next``.
 
 The openid then stands in for the phone: one open remote ticket per openid per service per
-day, held as "微信用户". It is stored only as a keyed hash (for that rule) and encrypted in the
-session (for the subscription reminder); it is never shown or logged. ``state`` is signed with
-the server's personal-data key and expires, so a login cannot be started by another site.
+day, held as "微信用户", cancellable with the same session. It is stored only as a keyed hash
+(for that rule) and encrypted in the session (for the subscription reminder); it is never shown
+or logged.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +41,8 @@ from queue_server.service.rows import iso, parse_iso
 from queue_server.store.db import WriteTx
 
 CALLBACK_PATH = "/api/v1/remote/wechat/callback"
+NEXT = re.compile(r"/mobile(?:#[A-Za-z0-9/_.~=&%-]*)?")
+"""Where a login may return: the mobile page and a route of its own (no query, no escape)."""
 STATE_MINUTES = 10
 SHOWN_AS = "微信用户"
 INVALID_CODE = {40029, 40163}
@@ -71,27 +78,29 @@ def _keyed(cipher: PersonalDataCipher, kind: str, text: str) -> str:
 
 
 def safe_next(path: str) -> str:
-    """Only this site's mobile pages may be returned to (no open redirect)."""
-    if not path.startswith("/mobile") or "//" in path or "\\" in path:
-        raise invalid("invalid_request", "next must be a path of the mobile page (/mobile…)")
+    """Only this site's mobile page may be returned to (no open redirect, no smuggled query)."""
+    if not NEXT.fullmatch(path) or ".." in path:
+        raise invalid("invalid_request", "next must be the mobile page, optionally with #route")
     return path
 
 
-def sign_state(cipher: PersonalDataCipher, next_path: str, now: datetime) -> str:
-    """An expiring, signed ``state`` carrying where to return after the login."""
+def sign_state(cipher: PersonalDataCipher, next_path: str, nonce: str, now: datetime) -> str:
+    """An expiring, signed ``state`` carrying where to return and the browser's nonce."""
     expires = int((now + timedelta(minutes=STATE_MINUTES)).timestamp())
-    payload = json.dumps({"n": next_path, "e": expires, "r": secrets.token_hex(6)})
+    payload = json.dumps({"n": next_path, "e": expires, "r": nonce})
     body = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
     return f"{body}.{_keyed(cipher, 'WXSTATE', body)[:32]}"
 
 
-def read_state(cipher: PersonalDataCipher, state: str, now: datetime) -> str:
-    """The ``next`` path of a state this server signed and that has not expired."""
+def read_state(cipher: PersonalDataCipher, state: str, nonce: str, now: datetime) -> str:
+    """The ``next`` path of a state this server signed for this browser, not yet expired."""
     body, _, signature = state.partition(".")
     expected = _keyed(cipher, "WXSTATE", body)[:32]
     if not secrets.compare_digest(signature.encode(), expected.encode()):
         raise invalid("bad_state", "the login did not start here; try again")
     payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    if not secrets.compare_digest(str(payload["r"]).encode(), nonce.encode()):
+        raise invalid("bad_state", "the login started in another browser; try again")
     if int(payload["e"]) < now.timestamp():
         raise invalid("bad_state", "the login took too long; try again")
     return safe_next(str(payload["n"]))
@@ -127,9 +136,9 @@ async def exchange_code(session: aiohttp.ClientSession, config: LoginConfig, cod
         raise ServiceError("wechat_unreachable", "WeChat could not be reached", 502) from err
     try:
         answer = json.loads(text)
-    except ValueError as err:
+        errcode = int(answer.get("errcode") or 0)
+    except (ValueError, AttributeError, TypeError) as err:
         raise ServiceError("wechat_unreachable", "WeChat answered nonsense", 502) from err
-    errcode = int(answer.get("errcode") or 0)
     if errcode in INVALID_CODE:
         raise invalid("invalid_code", "the WeChat login code is wrong, used or expired")
     if errcode or not answer.get("openid"):

@@ -6,6 +6,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -88,9 +89,10 @@ async def _login(hall: Hall, code: str, next_path: str = "/mobile#/take/h1/s-b")
     return location
 
 
-def _session(location: str) -> str:
-    page = urlsplit(location)
-    return parse_qs(page.query)["wx"][0]
+async def _take(hall: Hall, service_id: str = "s-b", **extra: Any) -> Any:
+    return await hall.client.post(
+        "/api/v1/halls/h1/remote-tickets/wechat", json={"service_id": service_id, **extra}
+    )
 
 
 async def test_wechat_visitor_takes_one_remote_ticket_without_a_phone(
@@ -98,20 +100,16 @@ async def test_wechat_visitor_takes_one_remote_ticket_without_a_phone(
 ) -> None:
     fake, api_base = wechat
     hall = await _hall(make_hall, api_base)
+    assert (await _take(hall)).status == 401, "not logged in yet"
     landed = await _login(hall, "code-1")
-    assert landed.startswith("/mobile?wx=") and landed.endswith("#/take/h1/s-b")
-    session = _session(landed)
+    assert landed == "/mobile#/take/h1/s-b", "back where it started, no token in the address"
     assert fake.seen[-1]["code"] == "code-1"
 
-    live = await hall.client.get(
-        "/api/v1/remote/wechat/session", headers={"X-WeChat-Session": session}
-    )
+    live = await hall.client.get("/api/v1/remote/wechat/session")
     assert live.status == 200
     assert (await live.json())["shown_as"] == "微信用户"
 
-    taken = await hall.client.post(
-        "/api/v1/halls/h1/remote-tickets/wechat", json={"service_id": "s-b", "session": session}
-    )
+    taken = await _take(hall)
     assert taken.status == 201, await taken.text()
     ticket = (await taken.json())["ticket"]
     assert ticket["status"] == "not_arrived" and ticket["channel"] == "remote"
@@ -121,28 +119,71 @@ async def test_wechat_visitor_takes_one_remote_ticket_without_a_phone(
         assert OPENID not in text and SECRET not in text
 
     # The same WeChat user logging in again still holds that ticket: no second one today.
-    again = _session(await _login(hall, "code-2"))
-    second = await hall.client.post(
-        "/api/v1/halls/h1/remote-tickets/wechat", json={"service_id": "s-b", "session": again}
-    )
+    await _login(hall, "code-2")
+    second = await _take(hall)
     assert second.status == 409
     assert (await second.json())["error"]["code"] == "duplicate_ticket"
-    other = _session(await _login(hall, "code-3"))
-    third = await hall.client.post(
-        "/api/v1/halls/h1/remote-tickets/wechat", json={"service_id": "s-b", "session": other}
-    )
-    assert third.status == 201, "another WeChat user is another person"
-
     typed = await hall.post("kiosk", "/api/v1/halls/h1/check-in", {"code": ticket["checkin_code"]})
     assert typed.status == 200, "checked in at the kiosk like any remote ticket"
 
+    await _login(hall, "code-3")
+    third = await _take(hall)
+    assert third.status == 201, "another WeChat user is another person"
+    other = (await third.json())["ticket"]
+    refused = await hall.client.post(f"/api/v1/tickets/{ticket['id']}/cancel-wechat")
+    assert refused.status == 403, "only the holder cancels"
+    cancelled = await hall.client.post(f"/api/v1/tickets/{other['id']}/cancel-wechat")
+    assert cancelled.status == 200, await cancelled.text()
+    assert (await cancelled.json())["ticket"]["status"] == "cancelled"
 
-async def test_reused_code_forged_state_and_open_redirects_are_refused(
+
+async def test_the_session_lives_in_an_http_only_same_site_cookie(
     make_hall: MakeHall, wechat: tuple[FakeWeChat, str]
 ) -> None:
     _, api_base = wechat
     hall = await _hall(make_hall, api_base)
-    assert _session(await _login(hall, "code-1"))
+    start = await hall.client.get(
+        "/api/v1/remote/wechat/login", params={"next": "/mobile"}, allow_redirects=False
+    )
+    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    back = await hall.client.get(
+        "/api/v1/remote/wechat/callback",
+        params={"code": "code-1", "state": state},
+        allow_redirects=False,
+    )
+    cookie = back.cookies["ov_wx_session"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/api/v1/"
+    assert 0 < int(cookie["max-age"]) <= 120 * 60
+    assert cookie.value not in back.headers["Location"]
+
+
+async def test_a_forwarded_login_link_does_not_log_another_browser_in(
+    make_hall: MakeHall, wechat: tuple[FakeWeChat, str]
+) -> None:
+    """Login CSRF: the attacker starts a login, then sends the victim the callback link."""
+    _, api_base = wechat
+    hall = await _hall(make_hall, api_base)
+    start = await hall.client.get(
+        "/api/v1/remote/wechat/login", params={"next": "/mobile"}, allow_redirects=False
+    )
+    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    base = str(hall.client.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as victim:
+        link = f"{base}/api/v1/remote/wechat/callback"
+        params = {"code": "code-1", "state": state}
+        async with victim.get(link, params=params, allow_redirects=False) as back:
+            assert back.headers["Location"] == "/mobile?wx_error=bad_state"
+            assert "ov_wx_session" not in back.cookies
+        async with victim.get(f"{base}/api/v1/remote/wechat/session") as live:
+            assert live.status == 401
+
+
+async def test_reused_code_forged_state_and_bad_return_paths_are_refused(
+    make_hall: MakeHall, wechat: tuple[FakeWeChat, str]
+) -> None:
+    _, api_base = wechat
+    hall = await _hall(make_hall, api_base)
+    assert await _login(hall, "code-1") == "/mobile#/take/h1/s-b"
     reused = await _login(hall, "code-1")
     assert reused == "/mobile?wx_error=invalid_code#/take/h1/s-b"
 
@@ -152,7 +193,15 @@ async def test_reused_code_forged_state_and_open_redirects_are_refused(
         allow_redirects=False,
     )
     assert forged.headers["Location"] == "/mobile?wx_error=bad_state"
-    for next_path in ("https://evil.example/", "//evil.example/mobile", "/api/v1/halls"):
+    for next_path in (
+        "https://evil.example/",
+        "//evil.example/mobile",
+        "/api/v1/halls",
+        "/mobile?wx=planted",
+        "/mobile/../api/v1/halls",
+        "/mobile\r\nSet-Cookie: x=1",
+        "/mobile#/a\x00",
+    ):
         bad = await hall.client.get(
             "/api/v1/remote/wechat/login", params={"next": next_path}, allow_redirects=False
         )
@@ -174,17 +223,29 @@ async def test_reused_code_forged_state_and_open_redirects_are_refused(
 async def test_sessions_expire(make_hall: MakeHall, wechat: tuple[FakeWeChat, str]) -> None:
     _, api_base = wechat
     hall = await _hall(make_hall, api_base, session_minutes=30)
-    session = _session(await _login(hall, "code-1"))
+    await _login(hall, "code-1")
     hall.clock.advance(31)
-    late = await hall.client.post(
-        "/api/v1/halls/h1/remote-tickets/wechat", json={"service_id": "s-b", "session": session}
-    )
+    late = await _take(hall)
     assert late.status == 401
     assert (await late.json())["error"]["code"] == "wechat_session_expired"
-    unknown = await hall.client.get(
-        "/api/v1/remote/wechat/session", headers={"X-WeChat-Session": "nope"}
+
+
+async def test_a_wechat_reminder_goes_only_to_the_logged_in_visitor(
+    make_hall: MakeHall, wechat: tuple[FakeWeChat, str]
+) -> None:
+    _, api_base = wechat
+    hall = await _hall(make_hall, api_base)
+    ticket = await hall.issue("s-b")
+    body = {"token": ticket["track_token"], "channel": "wechat"}
+    anonymous = await hall.client.post(f"/api/v1/tickets/{ticket['id']}/subscribe", json=body)
+    assert anonymous.status == 401, "a printed QR alone cannot aim reminders at anyone"
+    await _login(hall, "code-1")
+    mine = await hall.client.post(f"/api/v1/tickets/{ticket['id']}/subscribe", json=body)
+    assert mine.status == 201, await mine.text()
+    planted = await hall.client.post(
+        f"/api/v1/tickets/{ticket['id']}/subscribe", json={**body, "openid": "oSomeoneElse"}
     )
-    assert unknown.status == 401
+    assert planted.status == 422, "the openid comes from the login, never from the page"
 
 
 async def test_without_configuration_the_login_says_so(make_hall: MakeHall) -> None:
