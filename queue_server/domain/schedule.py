@@ -189,6 +189,10 @@ class HallSchedule:
         local = _as_utc(at).astimezone(self._zone)
         return (local - timedelta(hours=self.day_start_hour)).date()
 
+    def day_start_utc(self, day: date) -> datetime:
+        """The instant business day ``day`` begins (local midnight + ``day_start_hour``), UTC."""
+        return self._utc(day, self.day_start_hour * 60)
+
     def intervals_on(self, day: date) -> tuple[Interval, ...]:
         """Opening intervals of a local date; a calendar entry overrides the weekly hours."""
         entry = self._calendar_by_day.get(day)

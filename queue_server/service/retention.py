@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from queue_server.service.appointment_rules import hall_rules
-from queue_server.service.rows import hall_from_row
+from queue_server.service.rows import hall_from_row, iso
 from queue_server.store.db import WriteTx
 
 ERASED = ""
@@ -30,8 +30,8 @@ def purge_personal_data(tx: WriteTx, now: datetime) -> int:
         erased += _erase_id_numbers(tx, hall.id, day)
         erased += _erase_appointments(tx, hall.id, day, hall.schedule.business_day(now))
         erased += _erase_remote_phones(tx, hall.id, day)
-        erased += _erase_comments(tx, hall.id, day)
-    return erased
+        erased += _erase_comments(tx, hall.id, hall.schedule.day_start_utc(cutoff))
+    return erased + _drop_expired_sessions(tx, now)
 
 
 def _erase_id_numbers(tx: WriteTx, hall_id: str, day: str) -> int:
@@ -65,19 +65,25 @@ def _erase_appointments(tx: WriteTx, hall_id: str, day: str, today: date) -> int
 
 
 def _erase_remote_phones(tx: WriteTx, hall_id: str, day: str) -> int:
+    """The holder's phone (or WeChat) hash, its mask and the client address's hash."""
     cur = tx.execute(
-        "UPDATE remote_tickets SET phone_hash = ?, phone_masked = ?"
-        " WHERE hall_id = ? AND business_day < ? AND (phone_hash != ? OR phone_masked != ?)",
-        (ERASED, ERASED, hall_id, day, ERASED, ERASED),
+        "UPDATE remote_tickets SET phone_hash = ?, phone_masked = ?, address_hash = ?"
+        " WHERE hall_id = ? AND business_day < ?"
+        " AND (phone_hash != ? OR phone_masked != ? OR address_hash != ?)",
+        (ERASED, ERASED, ERASED, hall_id, day, ERASED, ERASED, ERASED),
     )
     return cur.rowcount
 
 
-def _erase_comments(tx: WriteTx, hall_id: str, day: str) -> int:
+def _drop_expired_sessions(tx: WriteTx, now: datetime) -> int:
+    """WeChat login sessions hold an encrypted openid: gone as soon as they expire."""
+    return tx.execute("DELETE FROM wechat_sessions WHERE expires_at < ?", (iso(now),)).rowcount
+
+
+def _erase_comments(tx: WriteTx, hall_id: str, cutoff: datetime) -> int:
     """Comments go; the level, tags and times stay for the statistics and the export."""
     cur = tx.execute(
-        "UPDATE evaluations SET comment = ?"
-        " WHERE hall_id = ? AND substr(finished_at, 1, 10) < ? AND comment != ?",
-        (ERASED, hall_id, day, ERASED),
+        "UPDATE evaluations SET comment = ? WHERE hall_id = ? AND finished_at < ? AND comment != ?",
+        (ERASED, hall_id, iso(cutoff), ERASED),
     )
     return cur.rowcount

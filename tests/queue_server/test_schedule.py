@@ -556,3 +556,17 @@ def test_serving_intervals_are_ordered_and_inside_the_day(
         assert all(schedule.is_serving(start + (end - start) * f) for f in (0, 0.5))
     for (_, end), (start, _) in pairwise(spans):
         assert end <= start
+
+
+@settings(max_examples=500)
+@given(
+    st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31)),
+    st.integers(min_value=0, max_value=5),
+    st.sampled_from([SHANGHAI, BERLIN]),
+)
+def test_a_business_day_starts_at_its_day_start_utc(day: date, start_hour: int, zone: str) -> None:
+    schedule = HallSchedule(zone, tuple(() for _ in range(7)), day_start_hour=start_hour)
+    begins = schedule.day_start_utc(day)
+    assert begins.tzinfo is not None
+    assert schedule.business_day(begins) == day
+    assert schedule.business_day(begins - timedelta(microseconds=1)) == day - timedelta(days=1)

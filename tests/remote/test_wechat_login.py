@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -60,9 +63,15 @@ async def wechat(aiohttp_server: Any) -> tuple[FakeWeChat, str]:
     return fake, str(server.make_url("")).rstrip("/")
 
 
-async def _hall(make_hall: MakeHall, api_base: str, **wechat: Any) -> Hall:
+async def _hall(
+    make_hall: MakeHall, api_base: str, purge_interval_seconds: float = 3600, **wechat: Any
+) -> Hall:
     config = {"appid": APPID, "secret": SECRET, "api_base": api_base, **wechat}
-    return await make_hall(extra={"remote": {**REMOTE, "wechat": config}}, public_base_url=SITE)
+    return await make_hall(
+        extra={"remote": {**REMOTE, "wechat": config}},
+        public_base_url=SITE,
+        purge_interval_seconds=purge_interval_seconds,
+    )
 
 
 async def _login(hall: Hall, code: str, next_path: str = "/mobile#/take/h1/s-b") -> str:
@@ -220,14 +229,28 @@ async def test_reused_code_forged_state_and_bad_return_paths_are_refused(
     assert expired.headers["Location"] == "/mobile?wx_error=bad_state"
 
 
-async def test_sessions_expire(make_hall: MakeHall, wechat: tuple[FakeWeChat, str]) -> None:
+async def test_sessions_expire_and_are_purged(
+    make_hall: MakeHall, wechat: tuple[FakeWeChat, str], tmp_path: Path
+) -> None:
     _, api_base = wechat
-    hall = await _hall(make_hall, api_base, session_minutes=30)
+    hall = await _hall(make_hall, api_base, session_minutes=30, purge_interval_seconds=0.05)
     await _login(hall, "code-1")
+    db = tmp_path / "data" / "onevisit.sqlite3"
+
+    def sessions() -> int:
+        with sqlite3.connect(db) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM wechat_sessions").fetchone()[0])
+
+    assert sessions() == 1
     hall.clock.advance(31)
     late = await _take(hall)
     assert late.status == 401
     assert (await late.json())["error"]["code"] == "wechat_session_expired"
+    for _ in range(100):
+        if sessions() == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert sessions() == 0, "the encrypted openid does not outlive the session"
 
 
 async def test_a_wechat_reminder_goes_only_to_the_logged_in_visitor(
