@@ -72,12 +72,14 @@ async def _serve_counter(config: CounterConfig) -> int:
     from kiosk.counter_panel import serve
 
     agent = CounterAgent(config)
-    await agent.start()
-    runner, url = await serve(agent)
-    _print_ready(url)
     try:
-        await _until_signal()
+        await agent.start()
+        runner, url = await serve(agent)
+        try:
+            _print_ready(url)
+            await _until_signal()
+        finally:
+            await runner.cleanup()
     finally:
-        await runner.cleanup()
         await agent.stop()
     return 0

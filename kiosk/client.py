@@ -125,6 +125,8 @@ class HallClient:
                         str(error.get("message", "")),
                         details,
                     )
+                if not isinstance(data, dict):  # a captive portal or a proxy's page, not ours
+                    raise Unreachable(f"{method} {path}: the answer is not the server's JSON")
                 return data
         except (aiohttp.ClientError, TimeoutError, OSError) as err:
             raise Unreachable(f"{method} {path}: {type(err).__name__}") from err

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from devices import (
@@ -26,7 +28,7 @@ from devices import (
     RatingEvent,
     build_device,
 )
-from kiosk.client import Backoff
+from kiosk.client import Backoff, parse_time
 from kiosk.counter_client import ApiError, CounterClient, StreamEvent, Unreachable
 from kiosk.counter_config import CounterConfig, Link
 from kiosk.counter_keys import key_action, level_of
@@ -36,6 +38,13 @@ NO_CLERK_LCD = "000"
 """The keypad LCD's ticket digits while nobody is signed in (no ticket is ever numbered 000)."""
 RENDER_GAP = 0.05
 """Seconds between two state reads, so a burst of events costs one read."""
+CLOSE_SECONDS = 3.0
+"""How long closing one part may take at shutdown."""
+REFUSED_ATTEMPT = 6
+"""Backoff step after the server refuses the token: about the cap, not every half second."""
+EVALUATE_WITHIN = timedelta(minutes=2)
+"""A finish seen later than this (replayed after an outage) does not start the evaluator:
+the citizen now at the counter is probably somebody else."""
 
 
 def _bus_spec(link: Link, keypads: list[int], evaluators: dict[int, str]) -> dict[str, Any]:
@@ -80,6 +89,7 @@ class CounterAgent:
         self.health: dict[str, tuple[str, str]] = {}
         self.pending_rating: str | None = None
         self.last_refusal = ""
+        self.refused_by_server = ""
         self.tasks: set[asyncio.Task[Any]] = set()
         self._inputs: asyncio.Queue[KeyEvent | RatingEvent] = asyncio.Queue()
         self._dirty = asyncio.Event()
@@ -125,25 +135,42 @@ class CounterAgent:
         """Build the parts and start following the window."""
         self.build()
         for bus in {b for b in (self.keypad_bus, self.evaluator_bus) if b is not None}:
-            self._spawn(self._bus_loop(bus))
-        self._spawn(self._follow_loop())
-        self._spawn(self._render_loop())
-        self._spawn(self._input_loop())
-        self._spawn(self._heartbeat_loop())
+            self._spawn(self._supervised("bus", partial(self._bus_loop, bus)))
+        self._spawn(self._supervised("follow", self._follow_loop))
+        self._spawn(self._supervised("render", self._render_loop))
+        self._spawn(self._supervised("input", self._input_loop))
+        self._spawn(self._supervised("heartbeat", self._heartbeat_loop))
+
+    async def _supervised(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Run a loop for the agent's lifetime: an unexpected error is logged and the loop
+        starts again (with backoff), so a stale LED never hides behind a running process."""
+        backoff = Backoff(base=0.5, cap=30.0)
+        attempt = 0
+        while True:
+            try:
+                await loop()
+                return
+            except Exception:
+                _LOG.exception(
+                    "window %s: the %s loop failed; restarting", self.config.window_id, name
+                )
+            await asyncio.sleep(backoff.delay(attempt))
+            attempt += 1
 
     async def stop(self) -> None:
-        for task in list(self.tasks):
+        """Stop the loops and close the parts; a wedged port cannot hold shutdown up."""
+        tasks = list(self.tasks)
+        for task in tasks:
             task.cancel()
-        for task in list(self.tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await asyncio.gather(*tasks, return_exceptions=True)
         parts: list[Any] = [self.led, self.keypad_bus]
         if self.evaluator_bus is not self.keypad_bus:
             parts.append(self.evaluator_bus)
         for part in parts:
             if part is not None:
                 with contextlib.suppress(Exception):
-                    await part.close()
+                    async with asyncio.timeout(CLOSE_SECONDS):
+                        await part.close()
         await self.client.close()
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
@@ -174,7 +201,10 @@ class CounterAgent:
                     attempt = 0
                     await self._on_event(event)
             except ApiError as err:  # a revoked token, or one bound to another window
-                _LOG.warning("window %s: the server refused: %s", self.config.window_id, err)
+                if err.code != self.refused_by_server:
+                    _LOG.warning("window %s: the server refused: %s", self.config.window_id, err)
+                self.refused_by_server = err.code
+                attempt = max(attempt, REFUSED_ATTEMPT)  # nothing changes soon: ask rarely
             except Unreachable as err:
                 _LOG.info("window %s: %s; reconnecting", self.config.window_id, err)
             await asyncio.sleep(backoff.delay(attempt))
@@ -188,7 +218,7 @@ class CounterAgent:
         if event.id is not None:
             self._last_event_id = event.id
         mine = event.data.get("window_id") == self.config.window_id
-        if event.type == "ticket.finished" and mine:
+        if event.type == "ticket.finished" and mine and _recent(event.data.get("at")):
             await self._finished(str(event.data["ticket_id"]))
         if event.type.startswith(("ticket.", "window.")) or event.type == "settings.changed":
             self._dirty.set()
@@ -372,3 +402,13 @@ class CounterAgent:
     def wake(self) -> None:
         """Send a heartbeat now."""
         self._wake.set()
+
+
+def _recent(at: Any) -> bool:
+    """Whether an event's ``at`` is within :data:`EVALUATE_WITHIN` of now (unknown: yes)."""
+    if not isinstance(at, str):
+        return True
+    try:
+        return datetime.now(UTC) - parse_time(at) <= EVALUATE_WITHIN
+    except ValueError:
+        return True

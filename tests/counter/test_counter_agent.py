@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiohttp.web
 import pytest
 
 from devices import Grade
+from kiosk.counter_client import StreamEvent
 from tests.counter.harness import EVALUATOR, KEYPAD, Counter, settle, start_server
 from tests.screens.proxy import CuttableProxy
 
@@ -152,3 +156,51 @@ async def test_after_an_outage_the_missed_events_are_replayed(
     await settle(lambda: counter.led_text() == "请B002号到1号窗口办理", "the LED catches up")
     await settle(counter.evaluating, "the finish missed in the outage still asks for a rating")
     assert agent.pending_rating == first["id"]
+
+
+class GarblingProxy(CuttableProxy):
+    """A proxy that, while ``garbling``, answers every request 200 with JSON that is not the
+    server's shape (as a misconfigured gateway might) — the agent's loops must survive it."""
+
+    garbling = False
+
+    async def handle(self, request: aiohttp.web.Request) -> aiohttp.web.StreamResponse:
+        if self.garbling:
+            return aiohttp.web.json_response({"gateway": "maintenance"})
+        return await super().handle(request)
+
+
+async def test_loops_survive_nonsense_answers_and_catch_up(
+    counter: Counter, aiohttp_server: Any
+) -> None:
+    proxy = GarblingProxy(str(counter.server.make_url("")).rstrip("/"))
+    front = await aiohttp_server(proxy.app)
+    proxy.garbling = True
+    agent = await counter.start_agent(str(front.make_url("")).rstrip("/"))
+    await counter.sign_in()
+    await counter.issue()
+    await asyncio.sleep(1.5)  # several rounds of nonsense for every loop
+    assert len(agent.tasks) == 5, "every loop is still alive"
+    proxy.garbling = False
+    await settle(lambda: counter.led_text() == "1号窗口 欢迎办理", "the LED catches up")
+    counter.keypad.press(KEYPAD, "call")
+    await settle(lambda: counter.led_text() == "请B001号到1号窗口办理", "keys work again")
+
+
+async def test_a_finish_seen_long_after_it_happened_does_not_start_the_evaluator(
+    counter: Counter,
+) -> None:
+    agent = await counter.start_agent()
+    stale = StreamEvent(
+        7,
+        "ticket.finished",
+        {"ticket_id": "t-old", "window_id": "w1", "at": "2026-01-01T08:00:00.000000Z"},
+    )
+    await agent._on_event(stale)
+    assert agent.pending_rating is None and not counter.evaluating()
+    fresh_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    fresh = StreamEvent(
+        8, "ticket.finished", {"ticket_id": "t-new", "window_id": "w1", "at": fresh_at}
+    )
+    await agent._on_event(fresh)
+    assert agent.pending_rating == "t-new"
