@@ -2,9 +2,10 @@
 
 The page speaks one prompt per step (the ``p_…``, ``r_…`` and ``f_…`` texts of
 ``ui/strings.js``). Every prompt without a ``{placeholder}`` gets a pre-rendered clip per
-language, named by its key, and ``manifest.json`` lists them; the page plays the clip when
-the manifest has it and falls back to the browser's Web Speech otherwise (prompts with a
-number in them, or a machine without the clips).
+language, named by its key; ``manifest.json`` lists the clips and the text each was rendered
+from. The page plays a clip only when that text is exactly what it shows now (so a reworded
+prompt never plays its old clip) and falls back to the browser's Web Speech otherwise (prompts
+with a number in them, or a machine without the clips).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def build(out: Path, languages: Sequence[str], espeak: str | None) -> dict[str, 
     prompts = spoken_prompts((UI_DIR / "strings.js").read_text(encoding="utf-8"))
     out.mkdir(parents=True, exist_ok=True)
     clips: dict[str, str] = {}
+    texts: dict[str, str] = {}
     if espeak is None:
         sys.stderr.write("espeak-ng not found: no clips; the kiosk will use Web Speech\n")
     else:
@@ -55,7 +57,8 @@ def build(out: Path, languages: Sequence[str], espeak: str | None) -> dict[str, 
             for key, text in sorted(prompts.get(language, {}).items()):
                 speak(text, VOICES[language], folder / f"{key}.wav", espeak)
                 clips[f"{language}/{key}"] = f"{language}/{key}.wav"
-    manifest = {"version": 1, "languages": list(languages), "clips": clips}
+                texts[f"{language}/{key}"] = text
+    manifest = {"version": 1, "languages": list(languages), "clips": clips, "texts": texts}
     (out / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
     )

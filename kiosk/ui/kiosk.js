@@ -38,17 +38,23 @@ let clips = null;
 let playing = null;
 const clipsReady = fetch("/static/voice/manifest.json", { cache: "no-store" })
   .then((r) => (r.ok ? r.json() : null))
-  .then((m) => { clips = m && m.clips ? m.clips : null; })
+  .then((m) => { clips = m && m.clips ? m : null; })
   .catch(() => { clips = null; });
 
+// A clip is played only if it was rendered from exactly the text on screen (not an old wording).
 function clipFor(text, lang) {
   if (!clips) return null;
-  const table = T[lang] || {};
-  for (const [name, file] of Object.entries(clips)) {
-    const [clipLang, key] = name.split("/");
-    if (clipLang === lang && table[key] === text) return file;
+  for (const [name, file] of Object.entries(clips.clips)) {
+    if (name.startsWith(`${lang}/`) && (clips.texts || {})[name] === text) return file;
   }
   return null;
+}
+
+function heard(entry) {
+  // What was said, for the page's own tests; bounded, so a kiosk running for weeks keeps no log.
+  const log = (window.__spoken ||= []);
+  log.push(entry);
+  if (log.length > 50) log.splice(0, log.length - 50);
 }
 
 async function speak(text) {
@@ -60,11 +66,11 @@ async function speak(text) {
   if (file) {
     playing = new Audio(`/static/voice/${file}`);
     playing.playbackRate = view?.elder ? 0.85 : 1;
-    (window.__spoken ||= []).push({ via: "clip", file, text });
+    heard({ via: "clip", file, text });
     playing.play().catch(() => { /* autoplay refused: the text is on screen */ });
     return;
   }
-  (window.__spoken ||= []).push({ via: "speech", text });
+  heard({ via: "speech", text });
   if (!("speechSynthesis" in window)) return;
   try {
     const u = new SpeechSynthesisUtterance(text);

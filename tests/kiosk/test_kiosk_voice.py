@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -42,6 +43,8 @@ def clips(tmp_path: Path) -> Path:
     out = tmp_path / "voice"
     made = voice.build(out, ["zh", "en"], espeak)
     assert made["zh/p_idle"] == "zh/p_idle.wav"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["texts"]["zh/p_idle"] == "请放置身份证，或选择其他取号方式"
     assert (out / "zh" / "p_idle.wav").stat().st_size > 1000
     return out
 
@@ -62,6 +65,17 @@ async def test_fixed_prompts_play_their_clip_and_numbers_use_web_speech(
     await said(k.page, {"via": "clip", "file": "zh/p_services.wav", "text": "请选择要办理的事项"})
     await k.tap("English")
     await said(k.page, {"via": "clip", "file": "en/p_services.wav", "text": "Choose a service"})
+
+
+async def test_a_clip_of_an_old_wording_is_not_played(
+    make_kiosk: MakeKiosk,  # noqa: F811
+    clips: Path,
+) -> None:
+    manifest = json.loads((clips / "manifest.json").read_text(encoding="utf-8"))
+    manifest["texts"]["zh/p_idle"] = "请刷身份证"  # what the prompt said when it was rendered
+    (clips / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    k = await make_kiosk(voice_dir=clips)
+    await said(k.page, {"via": "speech", "text": "请放置身份证，或选择其他取号方式"})
 
 
 async def test_without_clips_every_prompt_goes_to_web_speech(

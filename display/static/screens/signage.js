@@ -76,7 +76,7 @@ function fit(node, watch = node, floor = 0.5) {
 
 // Below this scale a service row is not readable from 10 m: page through the services instead.
 const READABLE_FIT = 0.8;
-const PAGE_SECONDS = Number(params.get("page_seconds") || 8);
+const PAGE_SECONDS = Math.max(1, Number(params.get("page_seconds")) || 8);
 let services = [];
 let servicePage = 0;
 let pageTimer = null;
