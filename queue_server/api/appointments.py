@@ -51,7 +51,7 @@ CANCEL: dict[str, Any] = {
 CHECK_IN: dict[str, Any] = {
     "type": "object",
     "required": ["code"],
-    "properties": {"code": {"type": "string", "pattern": "^[0-9]{1,20}$"}},
+    "properties": {"code": {"type": "string", "pattern": "^(APPT:)?[0-9]{1,20}$"}},
     "additionalProperties": False,
 }
 

@@ -122,6 +122,7 @@ def _overview(tx: ReadTx, now: datetime, live: Forecasts) -> list[dict[str, Any]
         item["hours_today"] = [[i.start_text, i.end_text] for i in hall.schedule.intervals_on(day)]
         item["issuing_ends_in"] = _issuing_ends_in(hall, now)
         item["remote_grace_minutes"] = hall.rules.remote_grace_minutes
+        item["timezone"] = hall.schedule.timezone
     return halls
 
 

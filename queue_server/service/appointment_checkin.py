@@ -33,6 +33,8 @@ from queue_server.service.tickets_view import ticket_view
 from queue_server.store.db import WriteTx
 
 REMOTE_CODE_LENGTH = 6
+QR_PREFIX = "APPT:"
+"""What the phone's appointment QR carries before the code; a scanner may type it too."""
 UNKNOWN = ServiceError("appointment_not_found", "no appointment or ticket has this code", 404)
 
 
@@ -40,7 +42,7 @@ def check_in(tx: WriteTx, actor: Actor, hall_id: str, code: str, now: datetime) 
     """Check in by a typed or scanned code (kiosk device or staff of the hall)."""
     hall = load_hall(tx, hall_id)
     actor.require_hall_member(hall_id)
-    code = code.strip()
+    code = code.strip().removeprefix(QR_PREFIX)
     row = tx.one("SELECT * FROM appointments WHERE hall_id = ? AND code = ?", (hall_id, code))
     if row is None:
         if len(code) == REMOTE_CODE_LENGTH:

@@ -54,6 +54,8 @@ async def test_on_time_check_in_gives_an_appointment_ticket_once(booking: Bookin
     assert ticket["number"] == "A001" and ticket["track_token"]
     again = await _checked_in(booking, appointment["code"])
     assert again["ticket"]["id"] == ticket["id"] and again["ticket"]["number"] == "A001"
+    scanned = await _checked_in(booking, f"APPT:{appointment['code']}")  # a scanner types the QR
+    assert scanned["ticket"]["id"] == ticket["id"]
     mine = await booking.client.get(
         f"/api/v1/appointments/{appointment['id']}?holder={appointment['holder_token']}"
     )
