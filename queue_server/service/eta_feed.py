@@ -10,7 +10,7 @@ of the last days, then from the hall's events one by one - and the present into 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -243,12 +243,13 @@ class HallFeed:
         known.service_id = str(event.data.get("service_id") or known.service_id)
         known.called_at = known.started_at = None
 
-    def remember(self, model: dict[str, Estimate], now: datetime) -> None:
-        """Keep the first model estimate of each ticket, to score it when it is called."""
-        for ticket_id, estimate in model.items():
+    def remember(self, model: Mapping[str, tuple[float, float, float]], now: datetime) -> None:
+        """Keep the first model estimate (minutes, low, high) of each ticket, to score it
+        when it is called."""
+        for ticket_id, (minutes, low, high) in model.items():
             known = self.open.get(ticket_id)
             if known is not None and known.predicted_at is None:
-                known.model, known.predicted_at = estimate, now
+                known.model, known.predicted_at = Estimate(minutes, low, high), now
 
 
 def hall_state(rows: HallRows, now: datetime) -> HallState:

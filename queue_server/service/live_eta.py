@@ -25,7 +25,7 @@ import multiprocessing
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
@@ -94,7 +94,7 @@ class Forecast:
     """The latest predictions of one hall and what they rest on."""
 
     hall_id: str
-    predictions: Predictions
+    computed: Computed
     computed_at: datetime
     event_id: int
     ready: frozenset[str]
@@ -105,21 +105,48 @@ class Forecast:
         """The shown wait of a ticket of ``service_id`` issued now, if the simulation has one."""
         if service_id not in self.ready:
             return None
-        return _finite(self.predictions.services.get(service_id))
+        return _finite(self.computed.services.get(service_id))
 
     def ticket(self, ticket_id: str, service_id: str) -> Estimate | None:
         """The shown wait of one waiting ticket, if the simulation has one."""
         if service_id not in self.ready:
             return None
-        return _finite(self.predictions.tickets.get(ticket_id))
+        return _finite(self.computed.tickets.get(ticket_id))
 
 
-def _finite(estimate: Estimate | None) -> Estimate | None:
-    if estimate is None or not all(
-        math.isfinite(x) for x in (estimate.minutes, estimate.low, estimate.high)
-    ):
+Triple = tuple[float, float, float]
+"""An estimate as plain numbers: minutes, low, high."""
+
+
+@dataclass(frozen=True)
+class Computed:
+    """What a prediction sends back: shown estimates per ticket and service, and the
+    model's own ticket estimates (plain numbers, cheap to copy between processes)."""
+
+    tickets: dict[str, Triple]
+    services: dict[str, Triple]
+    model: dict[str, Triple]
+
+
+def _triples(estimates: Mapping[str, Estimate]) -> dict[str, Triple]:
+    return {k: (e.minutes, e.low, e.high) for k, e in estimates.items()}
+
+
+def compute(
+    predictor: Predictor, rows: HallRows, history: History, now: datetime, seed: int
+) -> Computed:
+    """Build the hall's snapshot and run the predictor (in the worker process, so that
+    neither the thousands of ticket objects nor the simulation cost the server's loop)."""
+    predictions = predictor(hall_state(rows, now), history, now, rng_seed=seed)
+    return Computed(
+        _triples(predictions.tickets), _triples(predictions.services), _triples(predictions.model)
+    )
+
+
+def _finite(values: Triple | None) -> Estimate | None:
+    if values is None or not all(math.isfinite(x) for x in values):
         return None
-    return estimate
+    return Estimate(*values)
 
 
 Forecasts = Callable[[str], Forecast | None]
@@ -283,28 +310,26 @@ class LiveEta:
         now = self.clock()
         loop = asyncio.get_running_loop()
         prepare = partial(_prepare, track.feed, events, rows, now)
-        state, history = await loop.run_in_executor(self._executor, prepare)
-        predictions = await self._predict(state, history, now, rows.newest_event_id)
-        finish = partial(self._forecast, track.feed, predictions, history, rows, now)
+        history = await loop.run_in_executor(self._executor, prepare)
+        computed = await self._compute(replace(rows, touched={}), history, now)
+        finish = partial(self._forecast, track.feed, computed, history, rows, now)
         track.forecast = await loop.run_in_executor(self._executor, finish)
         track.refreshes += 1
 
-    async def _predict(
-        self, state: HallState, history: History, now: datetime, seed: int
-    ) -> Predictions:
+    async def _compute(self, rows: HallRows, history: History, now: datetime) -> Computed:
         """Run the predictor in the shared worker process (or this process's worker thread).
 
         A simulation is pure Python; in a thread it would hold the interpreter lock for as
-        long as it runs and slow every request down. The process costs a copy of the
-        snapshot each way (about 1 ms per 100 waiting tickets).
+        long as it runs and slow every request down. To the process go the hall's rows
+        and the history; back come plain numbers.
         """
         loop = asyncio.get_running_loop()
+        work = partial(compute, self.predictor, rows, history, now, rows.newest_event_id)
         if self.predictor is not predict or self.config.worker == "thread":
-            work = partial(self.predictor, state, history, now, seed)
             return await loop.run_in_executor(self._executor, work)
         pool = _process_pool()
         try:
-            return await loop.run_in_executor(pool, partial(predict, state, history, now, seed))
+            return await loop.run_in_executor(pool, work)
         except BrokenProcessPool:
             _drop_process_pool(pool)
             raise
@@ -312,27 +337,25 @@ class LiveEta:
     def _forecast(
         self,
         feed: HallFeed,
-        predictions: Predictions,
+        computed: Computed,
         history: History,
         rows: HallRows,
         now: datetime,
     ) -> Forecast:
         """Worker thread: remember the model estimates, say which services are simulated."""
-        feed.remember(dict(predictions.model), now)
+        feed.remember(computed.model, now)
         ready = frozenset(
             sid
             for sid, stats in history.services.items()
             if len(stats.samples) >= self.config.min_samples
         )
-        return Forecast(feed.hall_id, predictions, now, rows.newest_event_id, ready)
+        return Forecast(feed.hall_id, computed, now, rows.newest_event_id, ready)
 
 
-def _prepare(
-    feed: HallFeed, events: list[EventRecord], rows: HallRows, now: datetime
-) -> tuple[HallState, History]:
-    """Worker thread: feed the events, then the predictor's inputs as of ``now``."""
+def _prepare(feed: HallFeed, events: list[EventRecord], rows: HallRows, now: datetime) -> History:
+    """Worker thread: feed the events, then the history as of ``now``."""
     feed.feed(events, rows.touched)
-    return hall_state(rows, now), feed.builder.snapshot(now)
+    return feed.builder.snapshot(now)
 
 
 _POOL: list[ProcessPoolExecutor] = []
@@ -342,7 +365,7 @@ _POOL: list[ProcessPoolExecutor] = []
 def _process_pool() -> ProcessPoolExecutor:
     if not _POOL:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["queue_server.eta"])
+        context.set_forkserver_preload(["queue_server.service.live_eta"])
         _POOL.append(ProcessPoolExecutor(max_workers=1, mp_context=context))
     return _POOL[0]
 
