@@ -106,7 +106,9 @@ async def callback(request: web.Request) -> web.Response:
 
 
 async def session_view(request: web.Request) -> web.Response:
-    """Whether this browser is logged in with WeChat (the page asks before offering it)."""
+    """Whether this browser is logged in with WeChat (the page asks before offering it);
+    ``404 not_configured`` tells the page not to offer WeChat at all."""
+    _config(request)
     st = state(request)
     found = await st.db.read(lambda tx: visitor_of(request, tx))
     return json_response({"active": True, "shown_as": wx.SHOWN_AS, "expires_at": found.expires_at})
@@ -176,7 +178,7 @@ ROUTES: tuple[Route, ...] = (
         "Whether this browser is logged in with WeChat (cookie)",
         "public",
         None,
-        {200: "live", 401: "expired or unknown"},
+        {200: "live", 401: "expired or unknown", 404: "not configured"},
         TAG,
     ),
     Route(

@@ -119,6 +119,8 @@ const ctx = { view, t: (...a) => t(...a), esc, api, nameOf: (x) => nameOf(x), ma
 const book = (page, ...args) => import("./book.js").then((m) => m[page](ctx, ...args));
 const bookSpot = (h, s) => `<div class="bookable" data-book data-hall="${esc(h.id)}" data-service="${esc(s.id)}"></div>`;
 const markBookable = () => { book("markBookable").catch(() => {}); };
+const wechat = () => import("./wechat.js");
+const WECHAT_HOLDER = "微信用户";
 
 function rank(offers) {
   const scored = offers.map((o) => {
@@ -217,6 +219,7 @@ async function takePage(hallId, serviceId) {
   view.innerHTML = `<a href="#/svc/${encodeURIComponent(s.name)}">‹ ${t("back")}</a><h1>${t("takeTitle")}</h1>
     <div class="card"><h3>${esc(nameOf(s))}</h3><div class="muted">${esc(nameOf(h))}</div>
     <div class="row"><span>${t("wait")} <span class="wait">${waitText(s.eta)}</span></span><span>${s.waiting} ${t("waiting")}</span></div></div>
+    <div id="wx-spot"></div>
     <form id="take" novalidate>
       <label for="phone">${t("phone")}</label><div class="pair"><input id="phone" inputmode="numeric" autocomplete="tel" maxlength="13">
       <button class="btn alt" id="send" type="button" style="margin:0">${t("getCode")}</button></div>
@@ -227,6 +230,15 @@ async function takePage(hallId, serviceId) {
       <p class="err" id="err" role="alert"></p>
       <button class="btn" id="submit" type="submit">${t("submit")}</button></form>`;
   const err = document.getElementById("err");
+  const took = (tk) => {
+    keep({ id: tk.id, number: tk.number, track_token: tk.track_token, holder_token: tk.holder_token,
+      checkin_code: tk.checkin_code, hall_id: hallId, phone_masked: tk.phone_masked, grace: tk.grace_minutes });
+    location.hash = `#/ticket/${tk.id}/${tk.track_token}`;
+  };
+  wechat().then(async (wx) => {
+    document.getElementById("wx-spot").innerHTML = await wx.takeOffer(ctx, hallId, serviceId);
+    wx.wireTake(ctx, hallId, serviceId, took, (e) => { err.textContent = e.message; });
+  }).catch(() => {});
   document.getElementById("send").onclick = async () => {
     err.textContent = "";
     try {
@@ -241,10 +253,7 @@ async function takePage(hallId, serviceId) {
       const r = await api(`/api/v1/halls/${encodeURIComponent(hallId)}/remote-tickets`, { method: "POST", body: {
         service_id: serviceId, phone: document.getElementById("phone").value,
         code: document.getElementById("code").value, remind_sms: document.getElementById("sms").checked } });
-      const tk = r.ticket;
-      keep({ id: tk.id, number: tk.number, track_token: tk.track_token, holder_token: tk.holder_token,
-        checkin_code: tk.checkin_code, hall_id: hallId, phone_masked: tk.phone_masked, grace: tk.grace_minutes });
-      location.hash = `#/ticket/${tk.id}/${tk.track_token}`;
+      took(r.ticket);
     } catch (e) { err.textContent = e.message; }
   };
 }
@@ -290,7 +299,8 @@ async function ticketPage(id, token) {
         <label for="entrance">${t("entrance")}</label><div class="pair"><input id="entrance" inputmode="numeric" maxlength="6">
         <button class="btn" id="do-checkin" type="button" style="margin:0">${t("checkin")}</button></div></div>` : ""}
       ${open && pushReady ? `<button class="btn alt" id="push" type="button">${t("push")}</button>` : ""}
-      ${open && mine.holder_token ? `<details class="card"><summary>${t("cancel")}</summary><p class="hint">${t("cancelTitle")}</p>
+      ${open && mine.holder_token && mine.phone_masked === WECHAT_HOLDER ? `<button class="btn alt" id="wx-cancel" type="button">${t("cancel")}</button>` : ""}
+      ${open && mine.holder_token && mine.phone_masked !== WECHAT_HOLDER ? `<details class="card"><summary>${t("cancel")}</summary><p class="hint">${t("cancelTitle")}</p>
         <label for="cphone">${t("phone")}</label><div class="pair"><input id="cphone" inputmode="numeric" maxlength="13">
         <button class="btn alt" id="csend" type="button" style="margin:0">${t("getCode")}</button></div>
         <label for="ccode">${t("code")}</label><input id="ccode" inputmode="numeric" maxlength="6">
@@ -317,6 +327,8 @@ async function ticketPage(id, token) {
     const csend = document.getElementById("csend");
     if (csend) csend.onclick = () => api("/api/v1/remote/otp", { method: "POST", body: { phone: document.getElementById("cphone").value } })
       .then((r) => { err.textContent = `${t("codeSent")} ${r.to}`; }, fail);
+    const wxCancel = document.getElementById("wx-cancel");
+    if (wxCancel) wxCancel.onclick = () => wechat().then((wx) => wx.cancel(ctx, id)).then(draw, fail);
     const cancel = document.getElementById("do-cancel");
     if (cancel) cancel.onclick = () => api(`/api/v1/tickets/${id}/cancel-remote`, { method: "POST", body: {
       phone: document.getElementById("cphone").value, code: document.getElementById("ccode").value } }).then(draw, fail);

@@ -1,6 +1,10 @@
 // Texts of the mobile pages in Chinese and English.
 export const TEXT = {
   zh: {
+    wxLogin: "微信一键取号", wxTake: "以微信身份取号", wxAs: "已用微信登录，无需手机验证码",
+    wxRemind: "快轮到我时微信提醒我", wxOr: "也可以用下面的手机号取号",
+    wx_bad_state: "微信登录没有完成，请再试一次", wx_invalid_code: "微信登录已过期，请再试一次",
+    wx_denied: "没有得到微信的授权", wx_failed: "暂时无法用微信登录，请用手机号取号",
     title: "一次办", search: "要办什么事？", searchHint: "事项名称、拼音首字母（如 BDC）或事项编码",
     popular: "全部事项", halls: "可办理的大厅", none: "没有找到匹配的事项",
     waiting: "人等候", wait: "预计等候", minutes: "分钟", open: "开放中", closed: "已关闭",
@@ -56,6 +60,10 @@ export const TEXT = {
     ap_busy: "系统繁忙，请稍后再试。",
   },
   en: {
+    wxLogin: "Take a ticket with WeChat", wxTake: "Take it as my WeChat", wxAs: "Logged in with WeChat: no phone code needed",
+    wxRemind: "Remind me in WeChat when my turn is near", wxOr: "Or use a phone number below",
+    wx_bad_state: "The WeChat login did not finish; please try again", wx_invalid_code: "The WeChat login expired; please try again",
+    wx_denied: "WeChat did not allow the login", wx_failed: "WeChat login is not available now; please use a phone number",
     title: "OneVisit", search: "What do you need to do?", searchHint: "Service name, pinyin initials (e.g. BDC) or item code",
     popular: "All services", halls: "Halls that handle it", none: "No matching service",
     waiting: "waiting", wait: "Wait", minutes: "min", open: "Open", closed: "Closed",
