@@ -17,7 +17,7 @@ import aiohttp
 from aiohttp import web
 
 from queue_server.events.bus import ALL_HALLS
-from queue_server.service import appointments, reminders, remote
+from queue_server.service import appointments, reminders, remote, remote_sweep
 from queue_server.service.notify import Message, Notifier, Outbox, Outcome
 from queue_server.service.notify.sms import HttpSms
 from queue_server.service.notify.webpush import WebPush, load_vapid_key
@@ -152,7 +152,7 @@ async def _worker(app: web.Application, rt: Runtime) -> None:
 
 async def _round(st: Any, rt: Runtime, halls: set[str]) -> None:
     now = st.clock()
-    lapsed = await st.db.write(lambda tx: remote.sweep(tx, now))
+    lapsed = await st.db.write(lambda tx: remote_sweep.sweep(tx, now))
     await st.db.write(lambda tx: appointments.sweep_no_shows(tx, now))
     touched = set(halls) | {t.get("hall_id", "") for t in lapsed}
     if not halls:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from queue_server.security import PersonalDataCipher
-from queue_server.service import remote
+from queue_server.service import remote, remote_sweep
 from queue_server.service.errors import conflict, invalid, not_found
 from queue_server.service.rows import iso, load_hall
 from queue_server.store.db import WriteTx
@@ -72,7 +72,7 @@ def due_reminders(
         by_ticket.setdefault(row["id"], []).append(row)
     out: list[Reminder] = []
     for ticket_id, subs in by_ticket.items():
-        ahead = remote.people_ahead(tx, subs[0])
+        ahead = remote_sweep.people_ahead(tx, subs[0])
         if ahead > threshold:
             continue
         tx.execute(

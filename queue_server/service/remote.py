@@ -16,7 +16,6 @@ deleted as soon as the ticket is closed.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ from queue_server.service.issuing import IssueRequest, issue_ticket
 from queue_server.service.rows import (
     Hall,
     append_event,
-    hall_from_row,
     iso,
     load_hall,
     parse_iso,
@@ -94,7 +92,7 @@ def _code_digest(cipher: PersonalDataCipher, phone: str, code: str) -> str:
     return cipher.match_hash(f"CODE:{phone}:{code}")
 
 
-def _count(tx: ReadTx, sql: str, params: tuple[Any, ...]) -> int:
+def count(tx: ReadTx, sql: str, params: tuple[Any, ...]) -> int:
     row = tx.one(sql, params)
     return int(row["n"]) if row else 0
 
@@ -123,12 +121,12 @@ def request_code(
                 {"retry_after": wait},
             )
     hour, day = iso(now - timedelta(hours=1)), iso(now - timedelta(days=1))
-    sent_hour = _count(
+    sent_hour = count(
         tx,
         "SELECT COUNT(*) AS n FROM remote_codes WHERE phone_hash = ? AND created_at > ?",
         (ph, hour),
     )
-    sent_day = _count(
+    sent_day = count(
         tx,
         "SELECT COUNT(*) AS n FROM remote_codes WHERE phone_hash = ? AND created_at > ?",
         (ph, day),
@@ -137,7 +135,7 @@ def request_code(
         raise ServiceError(
             "too_many_codes", "too many codes were sent to this phone; try again later", 429
         )
-    phones = _count(
+    phones = count(
         tx,
         "SELECT COUNT(DISTINCT phone_hash) AS n FROM remote_codes"
         " WHERE address_hash = ? AND created_at > ? AND phone_hash != ?",
@@ -200,7 +198,7 @@ def _check_scalping(
             f"this phone already holds ticket {existing['number']} for this service today",
             number=existing["number"],
         )
-    taken = _count(
+    taken = count(
         tx,
         "SELECT COUNT(*) AS n FROM remote_tickets WHERE phone_hash = ? AND business_day = ?",
         (ph, day),
@@ -211,7 +209,7 @@ def _check_scalping(
             f"one phone may take at most {limits.tickets_per_phone_day} remote tickets a day",
             limit=limits.tickets_per_phone_day,
         )
-    phones = _count(
+    phones = count(
         tx,
         "SELECT COUNT(DISTINCT phone_hash) AS n FROM remote_tickets"
         " WHERE address_hash = ? AND business_day = ? AND phone_hash != ?",
@@ -364,7 +362,7 @@ def _entrance_ok(
     )
 
 
-def _remote_row(tx: ReadTx, ticket_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def remote_row(tx: ReadTx, ticket_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     ticket = tx.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
     remote = tx.one("SELECT * FROM remote_tickets WHERE ticket_id = ?", (ticket_id,))
     if ticket is None or remote is None:
@@ -372,7 +370,7 @@ def _remote_row(tx: ReadTx, ticket_id: str) -> tuple[dict[str, Any], dict[str, A
     return ticket, remote
 
 
-def _transition(
+def transition(
     tx: WriteTx,
     ticket: dict[str, Any],
     action: Action,
@@ -418,7 +416,7 @@ def check_in(
     code), or no token with ``holder_token`` (kept by the phone that took it) and
     ``entrance_code`` (shown at the hall's entrance). A track token is never enough.
     """
-    ticket, remote = _remote_row(tx, ticket_id)
+    ticket, remote = remote_row(tx, ticket_id)
     if actor is not None:
         actor.require_hall_member(ticket["hall_id"])
         if not actor.is_staff and not secrets.compare_digest(
@@ -441,7 +439,7 @@ def check_in(
                 "scan the code at the hall's entrance, or check in at a kiosk",
                 403,
             )
-    return _transition(tx, ticket, Action.CHECK_IN, "ticket.checked_in", now)
+    return transition(tx, ticket, Action.CHECK_IN, "ticket.checked_in", now)
 
 
 def check_in_by_code(
@@ -458,8 +456,8 @@ def check_in_by_code(
     )
     if row is None:
         raise not_found("remote ticket with this code")
-    ticket, _ = _remote_row(tx, row["ticket_id"])
-    return _transition(tx, ticket, Action.CHECK_IN, "ticket.checked_in", now)
+    ticket, _ = remote_row(tx, row["ticket_id"])
+    return transition(tx, ticket, Action.CHECK_IN, "ticket.checked_in", now)
 
 
 def cancel(
@@ -476,7 +474,7 @@ def cancel(
     ticket = _cancellable(tx, ticket_id, phone_hash(cipher, phone))
     if not use_code(tx, cipher, phone, code, limits, now):
         return None
-    return _transition(tx, ticket, Action.CANCEL, "ticket.cancelled", now, ended_at=iso(now))
+    return transition(tx, ticket, Action.CANCEL, "ticket.cancelled", now, ended_at=iso(now))
 
 
 def cancel_by_holder(
@@ -484,82 +482,16 @@ def cancel_by_holder(
 ) -> dict[str, Any]:
     """Cancel a remote ticket for a holder whose identity was proven another way (WeChat)."""
     ticket = _cancellable(tx, ticket_id, holder.key_hash)
-    return _transition(tx, ticket, Action.CANCEL, "ticket.cancelled", now, ended_at=iso(now))
+    return transition(tx, ticket, Action.CANCEL, "ticket.cancelled", now, ended_at=iso(now))
 
 
 def _cancellable(tx: WriteTx, ticket_id: str, key_hash: str) -> dict[str, Any]:
-    ticket, remote = _remote_row(tx, ticket_id)
+    ticket, remote = remote_row(tx, ticket_id)
     if not secrets.compare_digest(remote["phone_hash"], key_hash):
         raise forbidden("this ticket was taken by someone else")
     if ticket["status"] not in ("not_arrived", "waiting"):
         raise conflict("invalid_transition", f"a {ticket['status']} ticket cannot be cancelled")
     return ticket
-
-
-def people_ahead(tx: ReadTx, ticket: dict[str, Any]) -> int:
-    return _count(
-        tx,
-        "SELECT COUNT(*) AS n FROM tickets WHERE hall_id = ? AND service_id = ?"
-        " AND status = 'waiting' AND (arrived_at < ? OR (arrived_at = ? AND n < ?))",
-        (
-            ticket["hall_id"],
-            ticket["service_id"],
-            ticket["arrived_at"],
-            ticket["arrived_at"],
-            ticket["n"],
-        ),
-    )
-
-
-def _served(tx: ReadTx, hall_id: str) -> set[str]:
-    served: set[str] = set()
-    for row in tx.all(
-        "SELECT profile FROM windows WHERE hall_id = ? AND state = 'open'", (hall_id,)
-    ):
-        served.update(k for k, v in json.loads(row["profile"]).items() if v > 0)
-    return served
-
-
-def sweep(tx: WriteTx, now: datetime) -> list[dict[str, Any]]:
-    """Mark remote tickets whose turn has come, lapse those past their grace, tidy up.
-
-    Returns the lapsed tickets. Also deletes spent codes older than a day and the
-    reminder targets (phones, push subscriptions) of tickets that are closed.
-    """
-    lapsed: list[dict[str, Any]] = []
-    rows = tx.all(
-        "SELECT t.*, r.due_at FROM tickets t JOIN remote_tickets r ON r.ticket_id = t.id"
-        " WHERE t.status = 'not_arrived' ORDER BY t.hall_id, t.n"
-    )
-    served: dict[str, set[str]] = {}
-    halls: dict[str, Any] = {}
-    for ticket in rows:
-        hall_id = ticket["hall_id"]
-        if hall_id not in halls:
-            hall_row = tx.one("SELECT * FROM halls WHERE id = ?", (hall_id,))
-            assert hall_row is not None
-            halls[hall_id] = hall_from_row(hall_row)
-            served[hall_id] = _served(tx, hall_id)
-        grace = timedelta(minutes=halls[hall_id].rules.remote_grace_minutes)
-        due_at = ticket["due_at"]
-        if due_at is None:
-            if ticket["service_id"] not in served[hall_id] or people_ahead(tx, ticket) > 0:
-                continue
-            tx.execute(
-                "UPDATE remote_tickets SET due_at = ? WHERE ticket_id = ?", (iso(now), ticket["id"])
-            )
-            due_at = iso(now)
-        if now >= parse_iso(due_at) + grace:
-            lapsed.append(
-                _transition(tx, ticket, Action.LAPSE, "ticket.lapsed", now, ended_at=iso(now))
-            )
-    tx.execute("DELETE FROM remote_codes WHERE created_at < ?", (iso(now - timedelta(days=1)),))
-    tx.execute(
-        "DELETE FROM remote_subscriptions WHERE NOT EXISTS (SELECT 1 FROM tickets t"
-        " WHERE t.id = remote_subscriptions.ticket_id"
-        " AND t.status IN ('waiting', 'not_arrived', 'called', 'serving', 'held'))"
-    )
-    return lapsed
 
 
 def store_subscription(
@@ -581,7 +513,7 @@ def store_subscription(
 
 def remote_status(tx: ReadTx, ticket_id: str, holder_token: str) -> dict[str, Any]:
     """What the phone that took a remote ticket may see: its check-in code and masked phone."""
-    ticket, remote = _remote_row(tx, ticket_id)
+    ticket, remote = remote_row(tx, ticket_id)
     if not secrets.compare_digest(remote["holder_digest"], token_digest(holder_token)):
         raise not_found("remote ticket")
     return {
