@@ -120,6 +120,21 @@ async def people_and_devices(site: Site, boss: Page, counter: Page, artifacts: P
     await device.locator("button").click()
     await expect(boss.locator("#devices tr", has_text="2 号自助机")).to_contain_text("已吊销")
 
+    # a counter agent's token is bound to the window it serves
+    await register.locator("select[name='role']").select_option("counter")
+    await register.locator("input[name='label']").fill("1 号窗口呼叫器")
+    await register.locator("button").click()
+    await expect(boss.locator("#toasts")).to_contain_text("窗口设备须选择窗口")
+    await register.locator("select[name='window']").select_option("w1")
+    await register.locator("button").click()
+    await expect(boss.locator("#new-token .token")).not_to_have_text(token)
+    counter_token = (await boss.locator("#new-token .token").inner_text()).strip()
+    async with site.http.get(
+        f"{site.base}/api/v1/windows/w1/counter",
+        headers={"Authorization": f"Bearer {counter_token}"},
+    ) as response:
+        assert response.status == 200, await response.text()
+
 
 async def windows_from_the_floor(boss: Page, counter: Page) -> None:
     await boss.click("#tab-floor")

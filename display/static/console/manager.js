@@ -337,12 +337,18 @@ async function renderPeople() {
       el("option", { value: "kiosk" }, "自助机 kiosk"), el("option", { value: "screen" }, "显示屏 screen"),
       el("option", { value: "counter" }, "窗口设备 counter"))),
     el("label", {}, "名称", el("input", { name: "label", placeholder: "如 1 号自助机" })),
+    el("label", {}, "窗口 Window", windowSelect("", { name: "window" })),
     el("button", { type: "submit", class: "primary" }, "登记设备 Register"));
   register.addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = new FormData(register);
-    const made = await guarded(() => api("POST", `${H()}/devices`,
-      { role: f.get("role"), label: f.get("label") }));
+    // A window screen or a counter agent acts for one window: its token is bound to it.
+    const windowId = f.get("window");
+    const body = { role: f.get("role"), label: f.get("label") };
+    if (windowId && body.role === "kiosk") return toast("自助机不属于某个窗口 A kiosk belongs to the hall", "error");
+    if (!windowId && body.role === "counter") return toast("窗口设备须选择窗口 Choose the window", "error");
+    const path = windowId ? `/api/v1/windows/${windowId}/devices` : `${H()}/devices`;
+    const made = await guarded(() => api("POST", path, body));
     if (!made) return;
     await renderPeople();
     document.getElementById("new-token").replaceChildren(el("p", {}, "设备令牌只显示这一次："),
