@@ -54,8 +54,10 @@ NO_SHOW_SHARE = 0.05
 RECALL_SHARE = 0.08
 BREAK_SHARE = 0.02
 SERVICE_TIME_CV = 0.5
-MIN_ARRIVALS_PER_MINUTE = 0.2
+MIN_ARRIVALS_PER_MINUTE = 1.0
 MAX_ARRIVALS_PER_MINUTE = 4.0
+WARM_UP_MIN, WARM_UP_MAX = 3, 8
+"""How many citizens are already waiting at an issuing hall when the demo starts."""
 DEFAULT_TYPICAL_MINUTES = 10.0
 DEFAULT_OPEN_WINDOWS = 4
 HALLS_REFRESH_SECONDS = 20.0
@@ -336,6 +338,7 @@ class _Citizens:
         loop = asyncio.get_running_loop()
         backoff = _Backoff()
         next_at = loop.time()
+        warmed = False
         while not self.stop.is_set():
             view = self.directory.halls.get(self.hall_id)
             if view is None or not view.issuing_now or not view.services:
@@ -343,6 +346,9 @@ class _Citizens:
                 if await _pause(self.stop, 1.0 if view is None else 5.0):
                     return
                 next_at = loop.time()
+                continue
+            if not warmed:
+                warmed = await self._warm_up(view)
                 continue
             rate = self._rate(view) * self.speed / 60.0
             # Never "catch up" with a burst after a stall.
@@ -357,6 +363,16 @@ class _Citizens:
                 if await _pause(self.stop, backoff.next()):
                     return
                 next_at = loop.time()
+
+    async def _warm_up(self, view: _HallView) -> bool:
+        """A newcomer opening the demo sees a queue at once: a few citizens were already
+        waiting when the doors of the demo opened (about one per open window)."""
+        for _ in range(min(WARM_UP_MAX, max(WARM_UP_MIN, view.open_windows))):
+            try:
+                await self._take_ticket(view)
+            except (aiohttp.ClientError, TimeoutError):
+                return False
+        return True
 
     def _rate(self, view: _HallView) -> float:
         typical = [self.traits.get(s, (DEFAULT_TYPICAL_MINUTES, 1.0)) for s in view.services]

@@ -446,7 +446,7 @@ def test_arrivals_peak_in_the_morning_and_afternoon() -> None:
     ("hour", "windows", "minutes"), [(3.0, 10, 10.0), (10.0, 10, 10.0), (15.0, 0, 8.0), (10, 80, 5)]
 )
 def test_arrival_rate_stays_demo_friendly(hour: float, windows: int, minutes: float) -> None:
-    assert 0.2 <= arrivals_per_minute(hour, windows, minutes) <= 4.0
+    assert 1.0 <= arrivals_per_minute(hour, windows, minutes) <= 4.0
 
 
 def test_service_minutes_have_the_typical_mean_and_spread() -> None:
