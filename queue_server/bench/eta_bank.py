@@ -30,6 +30,9 @@ from queue_server.eta import HallState, HistoryBuilder, WaitingTicket, WindowSta
 
 FIRST_TEST_DAY = 21
 LAST_TEST_DAY = 28
+FIRST_WARM_UP_DAY = 14
+"""From this day on the product predicts (unscored), as a running server would, so its
+estimate/actual outcomes are there when the test days start."""
 POLICY = CallPolicy(green_bonus=1.0, starvation_cap=1e9)
 """Priority-2 calls count as having waited one minute more (fitted on days 1-20)."""
 IDLE_LIMIT_S = 900.0
@@ -42,6 +45,9 @@ class BankLogError(ValueError):
 
 @dataclass(frozen=True)
 class Call:
+    """One row of the log; ``row`` (its line) is the key, since call ids repeat."""
+
+    row: int
     call_id: int
     priority: int
     type: str
@@ -65,6 +71,17 @@ def _clock(day: datetime, text: str) -> datetime | None:
     return day + timedelta(hours=h, minutes=m, seconds=s)
 
 
+def _after(at: datetime | None, start: datetime) -> datetime | None:
+    """A clock time of a call that began at ``start``; past midnight it is the next day.
+
+    The log's clocks disagree by a second here and there, so only a time more than
+    12 hours before the start is taken as having wrapped around midnight.
+    """
+    if at is not None and at < start - timedelta(hours=12):
+        return at + timedelta(days=1)
+    return at
+
+
 def read_calls(path: Path) -> list[Call]:
     """Parse the TSV (17 tab-separated columns with a header row)."""
     calls: list[Call] = []
@@ -79,19 +96,21 @@ def read_calls(path: Path) -> list[Call]:
             try:
                 date = row[5].strip()
                 day = datetime(1900 + int(date[:2]), int(date[2:4]), int(date[4:6]), tzinfo=UTC)
-                arrived = _clock(day, row[7]) or _clock(day, row[6]) or day
+                entered = _clock(day, row[6]) or day
+                arrived = _after(_clock(day, row[7]), entered) or entered
                 calls.append(
                     Call(
+                        row=line,
                         call_id=int(row[1]),
                         priority=int(row[3]),
                         type=row[4].strip(),
                         day=day.day,
                         arrived=arrived,
-                        q_start=_clock(day, row[9]),
-                        q_exit=_clock(day, row[10]),
+                        q_start=_after(_clock(day, row[9]), entered),
+                        q_exit=_after(_clock(day, row[10]), entered),
                         outcome=row[12].strip(),
-                        ser_start=_clock(day, row[13]),
-                        ser_exit=_clock(day, row[14]),
+                        ser_start=_after(_clock(day, row[13]), entered),
+                        ser_exit=_after(_clock(day, row[14]), entered),
                         server=row[16].strip(),
                     )
                 )
@@ -109,18 +128,18 @@ def run_bank(path: Path, *, as_json: bool, dump: Path | None = None) -> int:
     calls = [c for c in read_calls(path) if c.outcome in {"AGENT", "HANG"}]
     events: list[tuple[datetime, int, int, Call]] = []
     for c in calls:
-        events.append((c.arrived, _ARRIVE, c.call_id, c))
+        events.append((c.arrived, _ARRIVE, c.row, c))
         queued = c.q_start is not None and c.q_exit is not None and c.q_exit > c.q_start
         served = c.outcome == "AGENT"
         if served and c.ser_start and c.ser_exit and c.server != "NO_SERVER":
-            events.append((c.ser_start, _START, c.call_id, c))
-            events.append((c.ser_exit, _FINISH, c.call_id, c))
+            events.append((c.ser_start, _START, c.row, c))
+            events.append((c.ser_exit, _FINISH, c.row, c))
         if queued:
             assert c.q_start is not None
             assert c.q_exit is not None
-            events.append((c.q_exit, _CALLED if served else _LEFT, c.call_id, c))
-            if served and FIRST_TEST_DAY <= c.day <= LAST_TEST_DAY:
-                events.append((c.q_start, _PREDICT, c.call_id, c))
+            events.append((c.q_exit, _CALLED if served else _LEFT, c.row, c))
+            if served and FIRST_WARM_UP_DAY <= c.day <= LAST_TEST_DAY:
+                events.append((c.q_start, _PREDICT, c.row, c))
     events.sort(key=lambda e: (e[0], e[1], e[2]))
     replay = _Replay()
     for at, kind, _, call in events:
@@ -156,7 +175,7 @@ class _Replay:
             klass = TicketClass.GREEN if c.priority == 2 else TicketClass.NORMAL
             self.history.issued(c.type, at, klass)
             if c.q_start is not None and c.q_exit is not None and c.q_exit > c.q_start:
-                self.queue[c.call_id] = c
+                self.queue[c.row] = c
             elif c.outcome == "AGENT":
                 self.history.called(c.type, at, at)
         elif kind == _START:
@@ -173,20 +192,21 @@ class _Replay:
             assert c.ser_start is not None
             self.history.finished(c.type, c.server, c.ser_start, at)
         elif kind == _CALLED:
-            self.queue.pop(c.call_id, None)
+            self.queue.pop(c.row, None)
             assert c.q_start is not None
             self.history.called(c.type, c.q_start, at)
             wait = (at - c.q_start).total_seconds() / 60.0
             self.tracker.on_call(c.type, wait, c.server)
-            result = self.pending.pop(c.call_id, None)
+            result = self.pending.pop(c.row, None)
             if result is not None:
                 result.actual_wait_min = wait
                 self.tracker.on_actual(result.predictions, wait)
-                model = self.tracker.model.pop(f"c{c.call_id}", None)
+                model = self.tracker.model.pop(f"c{c.row}", None)
                 if model is not None:
-                    self.history.outcome(*model, wait)
+                    estimate, features = model
+                    self.history.outcome(*estimate, wait, features)
         elif kind == _LEFT:
-            self.queue.pop(c.call_id, None)
+            self.queue.pop(c.row, None)
             assert c.q_start is not None
             self.history.left(c.type, c.q_start, at)
         else:
@@ -196,9 +216,9 @@ class _Replay:
         def ticket(o: Call) -> WaitingTicket:
             assert o.q_start is not None
             klass = TicketClass.GREEN if o.priority == 2 else TicketClass.NORMAL
-            return WaitingTicket(f"c{o.call_id}", o.type, klass, o.q_start, o.call_id)
+            return WaitingTicket(f"c{o.row}", o.type, klass, o.q_start, o.call_id)
 
-        tickets = [ticket(o) for o in self.queue.values() if o.call_id != c.call_id]
+        tickets = [ticket(o) for o in self.queue.values() if o.row != c.row]
         tagged = ticket(c)
         tickets.append(tagged)
         windows = []
@@ -228,7 +248,7 @@ class _Replay:
                 )
             )
         state = HallState(tickets, windows, POLICY)
-        obs = Observation(now, tagged, state, self.history.snapshot(now), self.tracker, c.call_id)
+        obs = Observation(now, tagged, state, self.history.snapshot(now), self.tracker, c.row)
         result = TicketResult(
             service=c.type,
             ticket_class=tagged.ticket_class.value,
@@ -238,10 +258,14 @@ class _Replay:
             people_ahead=len(tickets) - 1,
             issued_at=now,
         )
+        scored = c.day >= FIRST_TEST_DAY
         for name, predictor in BASELINES.items():
+            if not scored and name != "onevisit":
+                continue
             point, low, high = predictor(obs)
             if not math.isfinite(point):
                 point, low, high = BASELINES["const_mean"](obs)
             result.predictions[name] = (point, low, high)
-        self.pending[c.call_id] = result
-        self.results.append(result)
+        self.pending[c.row] = result
+        if scored:
+            self.results.append(result)

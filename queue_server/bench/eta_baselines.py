@@ -45,8 +45,9 @@ class Tracker:
     waits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     window_calls: dict[str, deque[str]] = field(default_factory=dict)
     residuals: dict[str, deque[float]] = field(default_factory=dict)
-    model: dict[str, Triple] = field(default_factory=dict)
-    """The product's uncalibrated estimate per waiting ticket, fed back when it is called."""
+    model: dict[str, tuple[Triple, tuple[float, ...]]] = field(default_factory=dict)
+    """The product's uncalibrated estimate and features per waiting ticket, fed back when
+    it is called."""
 
     def on_call(self, service_id: str, wait_min: float, window_id: str) -> None:
         """A ticket of ``service_id`` was called by ``window_id`` after ``wait_min``."""
@@ -304,7 +305,8 @@ def onevisit(obs: Observation) -> Triple:
     result = predict(obs.state, obs.history, obs.now, obs.seed, only=[obs.ticket.ticket_id])
     e = result.tickets[obs.ticket.ticket_id]
     raw = result.model[obs.ticket.ticket_id]
-    obs.tracker.model[obs.ticket.ticket_id] = (raw.minutes, raw.low, raw.high)
+    features = result.features.get(obs.ticket.ticket_id, ())
+    obs.tracker.model[obs.ticket.ticket_id] = ((raw.minutes, raw.low, raw.high), features)
     return e.minutes, e.low, e.high
 
 

@@ -260,7 +260,8 @@ class HallSimulation:
                 self.tracker.on_actual(ticket.result.predictions, wait)
                 model = self.tracker.model.pop(ticket.candidate.ticket_id, None)
                 if model is not None:
-                    self.history.outcome(*model, wait)
+                    estimate, features = model
+                    self.history.outcome(*estimate, wait, features)
             if ticket.ghost:
                 continue
             service_id = ticket.candidate.service_id

@@ -2,8 +2,9 @@
 
 A hall with 500 waiting tickets (8 services, 10% green channel, a few appointments and
 remote tickets not yet checked in) and 40 windows serving three services each, with a
-lunch break on a quarter of them; history from three earlier days. Each run recomputes
-every ticket's estimate and every service's wait for a new arrival.
+lunch break on a quarter of them; history from three earlier days, with a full store of
+past estimates and their features so that the point correction is fitted and applied.
+Each run recomputes every ticket's estimate and every service's wait for a new arrival.
 """
 
 from __future__ import annotations
@@ -25,9 +26,21 @@ from queue_server.eta import (
     predict,
     predict_closed_form,
 )
+from queue_server.eta.blend import FEATURES
+from queue_server.eta.history import MAX_FEATURE_OUTCOMES
 
 NOW = datetime(2026, 3, 4, 2, 30, tzinfo=UTC)
 RUNS = 40
+
+
+def _feed_outcomes(builder: HistoryBuilder, rnd: random.Random) -> None:
+    """A full store of past estimates with features, where the queue mattered more than
+    the model thought: the refresh then fits and applies the point correction too."""
+    for _ in range(MAX_FEATURE_OUTCOMES):
+        model = rnd.expovariate(1 / 20)
+        features = (model, *(rnd.uniform(0.0, 30.0) for _ in FEATURES[1:]))
+        actual = max(0.0, model + 0.3 * features[1] + rnd.gauss(0.0, 5.0))
+        builder.outcome(model, 0.2 * model, 2.5 * model, actual, features)
 
 
 def big_hall(seed: int, n_tickets: int = 500, n_windows: int = 40) -> tuple[HallState, History]:
@@ -45,6 +58,7 @@ def big_hall(seed: int, n_tickets: int = 500, n_windows: int = 40) -> tuple[Hall
             builder.issued(sid, issued, TicketClass.NORMAL)
             builder.called(sid, issued, called)
             builder.finished(sid, f"W{k % n_windows}", called, done)
+    _feed_outcomes(builder, rnd)
     history = builder.snapshot(NOW)
     tickets = []
     for i in range(n_tickets):

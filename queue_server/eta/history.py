@@ -21,6 +21,10 @@ MAX_SAMPLES = 400
 """Service-time samples kept per service (the most recent ones)."""
 MAX_OUTCOMES = 500
 """Recent estimate/actual pairs kept to calibrate the ranges."""
+MAX_FEATURE_OUTCOMES = 2000
+"""Recent (features, actual) pairs kept to fit the point correction (:mod:`.blend`)."""
+RECENT_WAITS = 10
+"""Last waits kept per service (the last one and their mean are blend features)."""
 
 DEFAULT_SERVICE_MINUTES = 8.0
 DEFAULT_NO_SHOW_MINUTES = 2.0
@@ -78,6 +82,12 @@ class History:
     """Seconds a window took to call the next ticket after finishing, while tickets waited."""
     outcomes: tuple[tuple[float, float, float, float], ...] = ()
     """Recent (model estimate, low, high, actual wait) in minutes, oldest first."""
+    feature_outcomes: tuple[tuple[tuple[float, ...], float, float, float], ...] = ()
+    """Recent (features at issue, model low, model high, actual wait), oldest first.
+
+    Only outcomes fed with their features; see :mod:`.blend`."""
+    recent_waits: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    """The last waits (minutes) of each service, oldest first."""
 
     def stats(self, service_id: str) -> ServiceStats:
         """The statistics of one service, or neutral defaults when it has none."""
@@ -161,6 +171,10 @@ class HistoryBuilder:
         self._gaps: deque[float] = deque(maxlen=MAX_SAMPLES)
         self._gaps_sorted: tuple[float, ...] | None = ()
         self._outcomes: deque[tuple[float, float, float, float]] = deque(maxlen=MAX_OUTCOMES)
+        self._featured: deque[tuple[tuple[float, ...], float, float, float]] = deque(
+            maxlen=MAX_FEATURE_OUTCOMES
+        )
+        self._waits: dict[str, deque[float]] = {}
 
     def _service(self, service_id: str) -> _ServiceAcc:
         acc = self._acc[service_id]
@@ -185,6 +199,8 @@ class HistoryBuilder:
         waited = max(0.0, (called_at - issued_at).total_seconds())
         acc.wait_exposure += waited
         _expose(acc, waited)
+        recent = self._waits.setdefault(service_id, deque(maxlen=RECENT_WAITS))
+        recent.append(waited / 60.0)
 
     def left(self, service_id: str, issued_at: datetime, left_at: datetime) -> None:
         """A ticket left (or lapsed) before it was called."""
@@ -226,10 +242,23 @@ class HistoryBuilder:
         self._gaps.append(max(0.0, seconds))
         self._gaps_sorted = None
 
-    def outcome(self, estimate: float, low: float, high: float, actual: float) -> None:
-        """A ticket was called: the model estimate it got at issue and its actual wait."""
+    def outcome(
+        self,
+        estimate: float,
+        low: float,
+        high: float,
+        actual: float,
+        features: Sequence[float] = (),
+    ) -> None:
+        """A ticket was called: the model estimate it got at issue and its actual wait.
+
+        ``features`` are ``Predictions.features[ticket_id]`` from the same prediction;
+        without them the point correction has nothing to learn from.
+        """
         if all(math.isfinite(x) for x in (estimate, low, high, actual)):
             self._outcomes.append((estimate, low, high, actual))
+            if features and all(math.isfinite(x) for x in features):
+                self._featured.append((tuple(float(x) for x in features), low, high, actual))
 
     def add(self, record: TicketRecord, now: datetime) -> None:
         """Feed one record, keeping only what was known strictly before ``now``."""
@@ -338,6 +367,8 @@ class HistoryBuilder:
             tz=self.tz,
             call_gaps=self._gaps_sorted,
             outcomes=tuple(self._outcomes),
+            feature_outcomes=tuple(self._featured),
+            recent_waits={sid: tuple(waits) for sid, waits in self._waits.items()},
         )
 
 

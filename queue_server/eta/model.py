@@ -88,3 +88,5 @@ class Predictions:
     method: str
     model: Mapping[str, Estimate] = field(default_factory=dict)
     """The model's own ticket estimates before the ranges were recalibrated."""
+    features: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    """Per ticket, what to pass to :meth:`HistoryBuilder.outcome` with ``model``."""

@@ -131,3 +131,22 @@ def test_reader_rejects_other_files(tmp_path: Path) -> None:
     other.write_text("a\tb\n1\t2\n", encoding="utf-8")
     with pytest.raises(ValueError, match="not the Anonymous Bank log"):
         read_calls(other)
+
+
+def test_times_past_midnight_belong_to_the_next_day(tmp_path: Path) -> None:
+    row = (
+        "AA0101 7 0 2 PS 990210 23:59:50 23:59:56 6 0:00:02 0:00:29 27 AGENT "
+        "0:00:29 0:00:58 29 DANA"
+    ).replace(" ", "\t")
+    # The log's clocks disagree by a second here and there: that is no day change.
+    early = (
+        "AA0101 8 0 2 PS 990210 9:47:18 9:47:17 0 9:47:17 9:50:11 174 AGENT 9:50:11 9:51:28 77 DANA"
+    ).replace(" ", "\t")
+    log = tmp_path / "midnight.tsv"
+    log.write_text("\n".join([HEADER, row, early]) + "\n", encoding="utf-8")
+    late, noisy = read_calls(log)
+    assert late.arrived.day == 10
+    assert late.q_start is not None and late.q_start.day == 11
+    assert late.ser_exit is not None and late.ser_exit.day == 11
+    assert noisy.q_start is not None and noisy.q_start.day == 10
+    assert (noisy.arrived.hour, noisy.arrived.minute, noisy.arrived.second) == (9, 47, 17)
