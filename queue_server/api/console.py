@@ -28,6 +28,7 @@ from queue_server.api.console_schemas import (
     SERVICE_RULES_CHECK,
 )
 from queue_server.api.http import json_response, read_json, require_actor, state
+from queue_server.api.live import forecasts
 from queue_server.security import token_digest
 from queue_server.service import console, health, help, settings, staff, stats
 from queue_server.service.errors import ServiceError, forbidden, invalid
@@ -163,7 +164,8 @@ async def floor(request: web.Request) -> web.Response:
     st = state(request)
     hall_id = request.match_info["hall_id"]
     now = st.clock()
-    return json_response(await st.db.read(lambda tx: stats.floor(tx, actor, hall_id, now)))
+    live = forecasts(request)
+    return json_response(await st.db.read(lambda tx: stats.floor(tx, actor, hall_id, now, live)))
 
 
 async def get_settings(request: web.Request) -> web.Response:

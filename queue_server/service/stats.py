@@ -20,6 +20,7 @@ from queue_server.service.estimates import closed_form
 from queue_server.service.eta_accuracy import drift_alarms
 from queue_server.service.health import devices_with_health
 from queue_server.service.help import HELP_KIND_NAMES, list_help_requests
+from queue_server.service.live_eta import Forecasts, no_forecasts
 from queue_server.service.rows import Hall, load_hall, parse_iso, service_from_row
 from queue_server.store.db import ReadTx
 
@@ -70,8 +71,11 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 1) if values else None
 
 
-def floor(tx: ReadTx, actor: Actor, hall_id: str, now: datetime) -> dict[str, Any]:
-    """Every window and service of the hall right now, with alarms."""
+def floor(
+    tx: ReadTx, actor: Actor, hall_id: str, now: datetime, forecasts: Forecasts = no_forecasts
+) -> dict[str, Any]:
+    """Every window and service of the hall right now, with alarms; estimated waits from the
+    hall's live forecast when it is fresh, else the closed form."""
     hall = load_hall(tx, hall_id)
     actor.require_manager(hall_id)
     day = hall.schedule.business_day(now).isoformat()
@@ -113,6 +117,7 @@ def floor(tx: ReadTx, actor: Actor, hall_id: str, now: datetime) -> dict[str, An
         "SELECT service_id, arrived_at FROM tickets WHERE hall_id = ? AND status = 'waiting'",
         (hall_id,),
     )
+    live = forecasts(hall_id)
     services = []
     alarms: list[dict[str, Any]] = []
     for row in tx.all("SELECT * FROM services WHERE hall_id = ? ORDER BY position, id", (hall_id,)):
@@ -125,6 +130,8 @@ def floor(tx: ReadTx, actor: Actor, hall_id: str, now: datetime) -> dict[str, An
         longest = round(max(waits), 1) if waits else 0.0
         threshold = service.rules.long_wait_minutes or hall.rules.long_wait_minutes
         estimate = closed_form(len(waits), open_servers[service.id], service.rules.typical_minutes)
+        if live is not None and open_servers[service.id]:
+            estimate = estimate.or_live(live.service(service.id))
         issued = sum(1 for r in rows if r["service_id"] == service.id)
         quota = service.rules.daily_quota
         over = sum(1 for m in waits if m > threshold)

@@ -80,6 +80,10 @@ async def test_closed_form_until_the_hall_has_history_then_the_simulation(
     assert waits["s-b"]["method"] == "simulation"
     assert waits["s-a"]["method"] == "closed_form"
 
+    floor = await (await hall.get("manager", "/api/v1/halls/h1/floor")).json()
+    on_floor = {s["id"]: s["eta_minutes"] for s in floor["services"]}
+    assert on_floor["s-b"] == waits["s-b"]["minutes"], "the manager sees the same estimate"
+
     ticket = await hall.issue("s-b")
     assert ticket["eta_method"] == "simulation"
     assert ticket["eta"]["minutes"] == waits["s-b"]["minutes"]
