@@ -28,7 +28,7 @@ from queue_server.api.console_schemas import (
     SERVICE_RULES_CHECK,
 )
 from queue_server.api.http import json_response, read_json, require_actor, state
-from queue_server.api.live import forecasts
+from queue_server.api.live import forecast_for, forecasts
 from queue_server.security import token_digest
 from queue_server.service import console, health, help, settings, staff, stats
 from queue_server.service.errors import ServiceError, forbidden, invalid
@@ -68,8 +68,9 @@ async def desk_ticket(request: web.Request) -> web.Response:
     st = state(request)
     hall_id = request.match_info["hall_id"]
     now = st.clock()
+    forecast = forecast_for(request, hall_id)
     ticket = await st.db.write(
-        lambda tx: help.issue_at_desk(tx, actor, hall_id, body, st.cipher, now)
+        lambda tx: help.issue_at_desk(tx, actor, hall_id, body, st.cipher, now, forecast)
     )
     return json_response({"ticket": ticket}, status=201)
 

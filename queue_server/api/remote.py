@@ -20,6 +20,7 @@ from aiohttp import web
 
 from queue_server.api import Route, wechat_login
 from queue_server.api.http import caller, json_response, read_json, require_actor, state
+from queue_server.api.live import forecast_for
 from queue_server.api.remote_runtime import deliver, runtime
 from queue_server.service import reminders, remote
 from queue_server.service.errors import ServiceError, invalid
@@ -122,6 +123,7 @@ async def take_ticket(request: web.Request) -> web.Response:
     st, rt = state(request), runtime(request)
     now = st.clock()
     hall_id = request.match_info["hall_id"]
+    forecast = forecast_for(request, hall_id)
     ticket = await st.db.write(
         lambda tx: remote.take_ticket(
             tx,
@@ -134,6 +136,7 @@ async def take_ticket(request: web.Request) -> web.Response:
             bool(body.get("remind_sms", False)),
             rt.limits,
             now,
+            forecast,
         )
     )
     if ticket is None:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from queue_server.api import Route
 from queue_server.api.http import json_response, read_json, state
+from queue_server.api.live import forecast_for
 from queue_server.api.remote_runtime import runtime
 from queue_server.service import remote
 from queue_server.service import wechat_login as wx
@@ -122,11 +123,13 @@ async def take_ticket(request: web.Request) -> web.Response:
     hall_id = request.match_info["hall_id"]
     address = request.remote or "unknown"
     remind = bool(body.get("remind_wechat", False)) and "wechat" in rt.channels
+    forecast = forecast_for(request, hall_id)
 
     def write(tx: Any) -> dict[str, Any]:
         who = visitor_of(request, tx)
+        service_id = body["service_id"]
         view = remote.issue_remote(
-            tx, st.cipher, hall_id, body["service_id"], who.holder, address, rt.limits, now
+            tx, st.cipher, hall_id, service_id, who.holder, address, rt.limits, now, forecast
         )
         if remind:
             remote.store_subscription(tx, st.cipher, view["id"], "wechat", who.openid, now)

@@ -24,6 +24,7 @@ from queue_server.service.actors import Actor
 from queue_server.service.console import hall_services, minutes_since
 from queue_server.service.errors import ServiceError, conflict, forbidden, invalid, not_found
 from queue_server.service.issuing import IssueRequest, issue_ticket
+from queue_server.service.live_eta import Forecast
 from queue_server.service.rows import append_event, audit, iso, load_hall
 from queue_server.service.tickets_view import ticket_view
 from queue_server.store.db import ReadTx, WriteTx
@@ -57,6 +58,7 @@ def issue_at_desk(
     body: dict[str, Any],
     cipher: PersonalDataCipher,
     now: datetime,
+    forecast: Forecast | None = None,
 ) -> dict[str, Any]:
     """Issue a ticket on the help-desk channel; green needs a reason, proxy is a flag."""
     if not actor.is_staff:
@@ -80,7 +82,7 @@ def issue_at_desk(
         "green" if green else "normal",
         "help_desk",
     )
-    ticket = issue_ticket(tx, actor, ask, cipher, now)
+    ticket = issue_ticket(tx, actor, ask, cipher, now, forecast)
     flags = list(ticket.get("warnings", []))
     row = tx.one("SELECT flags FROM tickets WHERE id = ?", (ticket["id"],))
     stored = json.loads(row["flags"]) if row else []

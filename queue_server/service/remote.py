@@ -28,6 +28,7 @@ from queue_server.security import PersonalDataCipher, token_digest
 from queue_server.service.actors import Actor
 from queue_server.service.errors import ServiceError, conflict, forbidden, invalid, not_found
 from queue_server.service.issuing import IssueRequest, issue_ticket
+from queue_server.service.live_eta import Forecast
 from queue_server.service.rows import (
     Hall,
     append_event,
@@ -248,6 +249,7 @@ def take_ticket(
     remind_sms: bool,
     limits: Limits,
     now: datetime,
+    forecast: Forecast | None = None,
 ) -> dict[str, Any] | None:
     """Issue a ``not_arrived`` ticket to a verified phone; None when the code is wrong."""
     phone = parse_phone(phone_text)
@@ -259,7 +261,7 @@ def take_ticket(
     _check_scalping(tx, service_id, day, holder.key_hash, address_hash(cipher, address), limits)
     if not use_code(tx, cipher, phone, code, limits, now):
         return None
-    view = issue_remote(tx, cipher, hall_id, service_id, holder, address, limits, now)
+    view = issue_remote(tx, cipher, hall_id, service_id, holder, address, limits, now, forecast)
     if remind_sms:
         store_subscription(tx, cipher, view["id"], "sms", phone, now)
     return view
@@ -291,14 +293,17 @@ def issue_remote(
     address: str,
     limits: Limits,
     now: datetime,
+    forecast: Forecast | None = None,
 ) -> dict[str, Any]:
-    """Issue the ``not_arrived`` ticket of a verified holder (scalping limits applied)."""
+    """Issue the ``not_arrived`` ticket of a verified holder (scalping limits applied);
+    ``forecast`` is the hall's live wait forecast, if fresh."""
     hall = _hall_of_service(tx, hall_id, service_id)
     day = hall.schedule.business_day(now).isoformat()
     ah = address_hash(cipher, address)
     _check_scalping(tx, service_id, day, holder.key_hash, ah, limits)
     actor = Actor("remote", holder.actor, "remote", (hall_id,))
-    view = issue_ticket(tx, actor, IssueRequest(service_id, channel="remote"), cipher, now)
+    ask = IssueRequest(service_id, channel="remote")
+    view = issue_ticket(tx, actor, ask, cipher, now, forecast)
     token = secrets.token_urlsafe(24)
     checkin = _new_checkin_code(tx, hall_id, day)
     tx.execute(
