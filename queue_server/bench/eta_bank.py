@@ -7,6 +7,11 @@ the calls waiting (priority 2 goes first), the agents busy and for how long, and
 history fed with every earlier event (all earlier days and today so far). Agents who
 are idle when a call has to queue are taken as not available. Call types are the
 services; an agent serves the types it has served before.
+
+The product's predictor also runs, unscored, on the week before (from
+``FIRST_WARM_UP_DAY``), as a server that had been running would have: its
+estimate/actual outcomes are what its ranges and point correction learn from. Calls
+are keyed by their row in the log, since call ids repeat within a day.
 """
 
 from __future__ import annotations

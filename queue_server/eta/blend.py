@@ -21,7 +21,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -61,7 +61,8 @@ RIDGE = 0.01
 
 @dataclass(frozen=True)
 class Blend:
-    """A fitted correction: ``max(0, w0 + sum w_i * feature_i)``.
+    """A fitted correction: ``max(0, w0 + sum w_i * feature_i)``, taken ``share`` of the
+    way from the simulation estimate (feature 0).
 
     Every feature but the simulation estimate is first held inside the range it had
     in the outcomes the blend was fitted on (``lows``/``highs``): a linear fit says
@@ -71,6 +72,7 @@ class Blend:
     weights: tuple[float, ...]
     lows: tuple[float, ...]
     highs: tuple[float, ...]
+    share: float = 1.0
 
     def apply(self, features: Sequence[float]) -> float:
         """The corrected estimate in minutes (never negative)."""
@@ -78,10 +80,11 @@ class Blend:
         for i in range(1, len(features)):
             held = min(max(features[i], self.lows[i]), self.highs[i])
             value += self.weights[i + 1] * held
-        return max(0.0, value)
+        model = features[0]
+        return max(0.0, model + self.share * (max(0.0, value) - model))
 
     def apply_all(self, x: np.ndarray) -> np.ndarray:
-        """:meth:`apply` for each row of a matrix of features."""
+        """:meth:`apply` with the full correction (``share`` 1) for each row of a matrix."""
         held = np.clip(x, np.asarray(self.lows), np.asarray(self.highs))
         held[:, 0] = x[:, 0]
         values: np.ndarray = np.maximum(0.0, held @ np.asarray(self.weights[1:]) + self.weights[0])
@@ -127,7 +130,8 @@ def fit_blend(
     before it. The blend must beat the simulation estimate (feature 0) on every one of
     those blocks and, over them together, cut its RMSE by :data:`MARGIN` (winning on
     the blocks together only was seen to let through blends that then lost). The
-    blend used is refitted on everything.
+    blend used is refitted on everything and moves the estimate only the share of the
+    way that did best on those blocks (the least-squares mix of the two, in [0, 1]).
     """
     rows = [(f, a) for f, _, _, a in outcomes if len(f) == len(FEATURES) and math.isfinite(a)]
     if len(rows) < MIN_OUTCOMES:
@@ -137,18 +141,22 @@ def fit_blend(
     if not np.isfinite(x).all():
         return None
     edges = [len(y) * k // FOLDS for k in range(FOLDS + 1)]
-    blend_sq = model_sq = 0.0
+    blend_sq = model_sq = moved = gained = 0.0
     for start, end in itertools.pairwise(edges[1:]):
+        model, actual = x[start:end, 0], y[start:end]
         blended = _fit(x[:start], y[:start]).apply_all(x[start:end])
-        fold_blend = float(np.sum((blended - y[start:end]) ** 2))
-        fold_model = float(np.sum((x[start:end, 0] - y[start:end]) ** 2))
+        fold_blend = float(np.sum((blended - actual) ** 2))
+        fold_model = float(np.sum((model - actual) ** 2))
         if fold_blend >= fold_model:
             return None
         blend_sq += fold_blend
         model_sq += fold_model
+        moved += float(np.sum((blended - model) ** 2))
+        gained += float(np.sum((blended - model) * (actual - model)))
     if math.sqrt(blend_sq) > (1.0 - MARGIN) * math.sqrt(model_sq):
         return None
-    return _fit(x, y)
+    share = min(1.0, max(0.0, gained / moved)) if moved > 0 else 0.0
+    return replace(_fit(x, y), share=share)
 
 
 def _minutes(seconds: float) -> float:

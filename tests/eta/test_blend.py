@@ -120,3 +120,23 @@ def test_the_last_ten_waits_of_each_service_are_kept() -> None:
     for minutes in range(1, 13):
         builder.called("A", NOW - timedelta(minutes=minutes), NOW)
     assert builder.snapshot(NOW).recent_waits["A"] == tuple(float(m) for m in range(3, 13))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(0.0, 1.0), st.floats(0.0, 60.0), st.floats(-20.0, 20.0))
+def test_the_share_moves_the_estimate_part_of_the_way(
+    share: float, model: float, shift: float
+) -> None:
+    rest = (0.0,) * (len(FEATURES) - 1)
+    weights = (shift, 1.0, *rest)
+    ranges = (0.0,) * len(FEATURES)
+    full = Blend(weights, ranges, ranges).apply((model, *rest))
+    part = Blend(weights, ranges, ranges, share).apply((model, *rest))
+    assert min(model, full) - 1e-9 <= part <= max(model, full) + 1e-9
+    assert part == pytest.approx(model + share * (full - model))
+
+
+def test_a_learnt_blend_moves_at_most_all_the_way() -> None:
+    blend = fit_blend(_outcomes(_queue_matters_more))
+    assert blend is not None
+    assert 0.9 <= blend.share <= 1.0
