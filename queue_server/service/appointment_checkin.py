@@ -13,22 +13,19 @@ check-in becomes ``late``; so a late visitor who still comes that business day i
 
 from __future__ import annotations
 
-import json
-import secrets
 from datetime import datetime
 from typing import Any
 
 from queue_server.domain import appointments as rules
-from queue_server.domain.events import ticket_event_data
-from queue_server.domain.tickets import Channel, Status, TicketClass, format_number
+from queue_server.domain.tickets import Channel, Status, TicketClass
 from queue_server.service import remote
 from queue_server.service.actors import Actor
 from queue_server.service.appointment_rules import hall_rules
 from queue_server.service.appointments import event_data
 from queue_server.service.errors import ServiceError, conflict
 from queue_server.service.estimates import estimate_for_new
-from queue_server.service.issuing import next_sequence
 from queue_server.service.rows import Hall, append_event, iso, load_hall, load_service, parse_iso
+from queue_server.service.ticket_rows import IdColumns, NewTicket, insert_ticket, refuse_duplicate
 from queue_server.service.tickets_view import ticket_view
 from queue_server.store.db import WriteTx
 
@@ -119,61 +116,25 @@ def _issue(
     service = load_service(tx, appointment["service_id"])
     ticket_class = forced or TicketClass.APPOINTMENT
     day = hall.schedule.business_day(now).isoformat()
-    _refuse_duplicate(tx, hall, service.id, day, appointment["id_hash"])
+    refuse_duplicate(tx, hall.id, service.id, day, appointment["id_hash"])
     estimate = estimate_for_new(tx, hall, service, ticket_class, now)
-    seq = next_sequence(tx, hall.id, service.prefix, day)
     in_slot = ticket_class is TicketClass.APPOINTMENT
-    row: dict[str, Any] = {
-        "id": secrets.token_hex(8),
-        "hall_id": hall.id,
-        "service_id": service.id,
-        "prefix": service.prefix,
-        "seq": seq,
-        "number": format_number(service.prefix, seq),
-        "business_day": day,
-        "status": Status.WAITING.value,
-        "class": ticket_class.value,
-        "channel": Channel.APPOINTMENT.value,
-        "track_token": secrets.token_urlsafe(16),
-        "issued_at": iso(now),
-        "arrived_at": iso(now),
-        "id_hash": appointment["id_hash"],
-        "id_enc": appointment["id_enc"],
-        "id_masked": appointment["id_masked"],
-        "eta_minutes": estimate.minutes,
-        "eta_low": estimate.low,
-        "eta_high": estimate.high,
-        "slot_start": appointment["slot_start"] if in_slot else None,
-        "slot_end": appointment["slot_end"] if in_slot else None,
-        "flags": json.dumps([]),
-    }
-    columns, marks = ", ".join(row), ", ".join("?" for _ in row)
-    tx.execute(f"INSERT INTO tickets ({columns}) VALUES ({marks})", tuple(row.values()))  # noqa: S608
-    append_event(
+    identity = IdColumns(appointment["id_hash"], appointment["id_enc"], appointment["id_masked"])
+    row = insert_ticket(
         tx,
-        hall.id,
-        "ticket.issued",
-        ticket_event_data(row["id"], row["number"], service.id, None, None, iso(now)),
+        NewTicket(
+            service,
+            day,
+            Status.WAITING,
+            ticket_class,
+            Channel.APPOINTMENT,
+            now,
+            identity,
+            estimate,
+            slot=(appointment["slot_start"], appointment["slot_end"]) if in_slot else None,
+        ),
     )
     view = ticket_view(row)
     view["people_ahead"] = estimate.people_ahead
     view["eta"] = estimate.as_json()
     return view
-
-
-def _refuse_duplicate(
-    tx: WriteTx, hall: Hall, service_id: str, day: str, id_hash: str | None
-) -> None:
-    if id_hash is None:
-        return
-    row = tx.one(
-        "SELECT * FROM tickets WHERE hall_id = ? AND service_id = ? AND business_day = ?"
-        " AND id_hash = ? AND status IN ('waiting','not_arrived','called','serving','held')",
-        (hall.id, service_id, day, id_hash),
-    )
-    if row is not None:
-        raise conflict(
-            "duplicate_ticket",
-            f"this ID already holds ticket {row['number']} for this service today",
-            ticket=ticket_view(row),
-        )

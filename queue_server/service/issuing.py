@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from queue_server.domain.events import ticket_event_data
 from queue_server.domain.ids import (
     IdNumber,
     InvalidIdNumber,
@@ -17,7 +14,7 @@ from queue_server.domain.ids import (
     mask_id_number,
     parse_id_number,
 )
-from queue_server.domain.tickets import Channel, Status, TicketClass, format_number
+from queue_server.domain.tickets import Channel, Status, TicketClass
 from queue_server.security import PersonalDataCipher
 from queue_server.service.actors import Actor
 from queue_server.service.errors import ServiceError, conflict, forbidden, invalid
@@ -26,10 +23,15 @@ from queue_server.service.live_eta import Forecast
 from queue_server.service.rows import (
     Hall,
     Service,
-    append_event,
     iso,
     load_hall,
     load_service,
+)
+from queue_server.service.ticket_rows import (
+    IdColumns,
+    NewTicket,
+    insert_ticket,
+    refuse_duplicate,
 )
 from queue_server.service.tickets_view import ticket_view
 from queue_server.store.db import WriteTx
@@ -113,22 +115,6 @@ def _check_hours(hall: Hall, now: datetime) -> None:
     raise ServiceError("outside_issuing_hours", "tickets are not issued now", 409, details)
 
 
-def _check_duplicate(tx: WriteTx, service: Service, day: str, identity: Identity | None) -> None:
-    if identity is None:
-        return
-    row = tx.one(
-        "SELECT * FROM tickets WHERE hall_id = ? AND service_id = ? AND business_day = ?"
-        " AND id_hash = ? AND status IN ('waiting','not_arrived','called','serving','held')",
-        (service.hall_id, service.id, day, identity.match_hash),
-    )
-    if row is not None:
-        raise conflict(
-            "duplicate_ticket",
-            f"this ID already holds ticket {row['number']} for this service today",
-            ticket=ticket_view(row),
-        )
-
-
 def _check_quotas(tx: WriteTx, hall: Hall, service: Service, day: str, now: datetime) -> None:
     rules = service.rules
     if rules.daily_quota is not None:
@@ -156,18 +142,6 @@ def _check_quotas(tx: WriteTx, hall: Hall, service: Service, day: str, now: date
             )
 
 
-def next_sequence(tx: WriteTx, hall_id: str, prefix: str, day: str) -> int:
-    """Bump and return the counter of hall x prefix x business day (same transaction)."""
-    row = tx.one(
-        "INSERT INTO counters (hall_id, prefix, business_day, last_seq) VALUES (?, ?, ?, 1)"
-        " ON CONFLICT (hall_id, prefix, business_day) DO UPDATE SET last_seq = last_seq + 1"
-        " RETURNING last_seq",
-        (hall_id, prefix, day),
-    )
-    assert row is not None
-    return int(row["last_seq"])
-
-
 def issue_ticket(
     tx: WriteTx,
     actor: Actor,
@@ -193,42 +167,28 @@ def issue_ticket(
     ticket_class, flags = _ticket_class(actor, request.ticket_class, hall, identity, now)
     _check_hours(hall, now)
     day = hall.schedule.business_day(now).isoformat()
-    _check_duplicate(tx, service, day, identity)
+    refuse_duplicate(tx, hall.id, service.id, day, identity.match_hash if identity else None)
     _check_quotas(tx, hall, service, day, now)
     estimate = estimate_for_new(tx, hall, service, ticket_class, now, forecast)
     warnings = _capacity_warnings(hall, estimate.high, now)
-    seq = next_sequence(tx, hall.id, service.prefix, day)
-    ticket_id = secrets.token_hex(8)
-    row: dict[str, Any] = {
-        "id": ticket_id,
-        "hall_id": hall.id,
-        "service_id": service.id,
-        "prefix": service.prefix,
-        "seq": seq,
-        "number": format_number(service.prefix, seq),
-        "business_day": day,
-        "status": Status.NOT_ARRIVED if channel is Channel.REMOTE else Status.WAITING,
-        "class": ticket_class.value,
-        "channel": channel.value,
-        "track_token": secrets.token_urlsafe(16),
-        "issued_at": iso(now),
-        "arrived_at": iso(now),
-        "id_hash": identity.match_hash if identity else None,
-        "id_enc": identity.encrypted if identity else None,
-        "id_masked": identity.masked if identity else None,
-        "eta_minutes": estimate.minutes,
-        "eta_low": estimate.low,
-        "eta_high": estimate.high,
-        "flags": json.dumps(flags + warnings),
-    }
-    columns = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    tx.execute(f"INSERT INTO tickets ({columns}) VALUES ({marks})", tuple(row.values()))  # noqa: S608
-    append_event(
+    identity_columns = (
+        IdColumns(identity.match_hash, identity.encrypted, identity.masked)
+        if identity
+        else IdColumns()
+    )
+    row = insert_ticket(
         tx,
-        hall.id,
-        "ticket.issued",
-        ticket_event_data(ticket_id, row["number"], service.id, None, None, iso(now)),
+        NewTicket(
+            service,
+            day,
+            Status.NOT_ARRIVED if channel is Channel.REMOTE else Status.WAITING,
+            ticket_class,
+            channel,
+            now,
+            identity_columns,
+            estimate,
+            flags=flags + warnings,
+        ),
     )
     view = ticket_view(row)
     view["people_ahead"] = estimate.people_ahead

@@ -22,16 +22,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from queue_server.domain.events import ticket_event_data
 from queue_server.domain.ids import InvalidIdNumber, age_on, mask_id_number, parse_id_number
-from queue_server.domain.tickets import Status, TicketClass, format_number
+from queue_server.domain.tickets import Channel, Status, TicketClass
 from queue_server.security import PersonalDataCipher
 from queue_server.service.actors import Actor
 from queue_server.service.errors import ServiceError, conflict, forbidden, invalid, not_found
 from queue_server.service.rows import (
     Hall,
     Service,
-    append_event,
     audit,
     hall_from_row,
     iso,
@@ -40,6 +38,7 @@ from queue_server.service.rows import (
     parse_iso,
     service_from_row,
 )
+from queue_server.service.ticket_rows import IdColumns, NewTicket, insert_ticket
 from queue_server.store.db import ReadTx, WriteTx
 
 MAX_LEASE = 500
@@ -323,40 +322,28 @@ def _sync_one(
         id_hash = None  # the one-open-ticket index keeps the first; this one is flagged
     if _over_quota(tx, service, day):
         flags.append("over_quota")
-    row: dict[str, Any] = {
-        "id": ticket_id,
-        "hall_id": hall.id,
-        "service_id": service.id,
-        "prefix": service.prefix,
-        "seq": seq,
-        "number": format_number(service.prefix, seq),
-        "business_day": day,
-        "status": Status.WAITING.value,
-        "class": ticket_class.value,
-        "channel": "kiosk",
-        "track_token": token,
-        "issued_at": iso(issued_at),
-        "arrived_at": iso(issued_at),
-        "id_hash": id_hash,
-        "id_enc": identity[1] if identity else None,
-        "id_masked": identity[2] if identity else None,
-        "flags": json.dumps(flags),
-    }
-    columns = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    tx.execute(f"INSERT INTO tickets ({columns}) VALUES ({marks})", tuple(row.values()))  # noqa: S608
+    row = insert_ticket(
+        tx,
+        NewTicket(
+            service,
+            day,
+            Status.WAITING,
+            ticket_class,
+            Channel.KIOSK,
+            issued_at,
+            IdColumns(id_hash, identity[1], identity[2]) if identity else IdColumns(),
+            flags=flags,
+            seq=seq,
+            ticket_id=ticket_id,
+            track_token=token,
+        ),
+    )
     tx.execute(
         "INSERT INTO kiosk_synced (ticket_id, lease_id, seq, hall_id, device_id, flags,"
         " issued_at, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (ticket_id, lease["id"], seq, hall.id, device_id, json.dumps(flags), iso(issued_at),
          iso(now)),
     )  # fmt: skip
-    append_event(
-        tx,
-        hall.id,
-        "ticket.issued",
-        ticket_event_data(ticket_id, row["number"], service.id, None, None, iso(issued_at)),
-    )
     if len(flags) > 1:
         audit(
             tx, now, actor.name, hall.id, "kiosk.sync_flagged",
