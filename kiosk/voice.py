@@ -10,15 +10,13 @@ with a number in them, or a machine without the clips).
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from display.voice.build import VOICES, speak
+from display.voice.build import cli, render, write_manifest
 
 UI_DIR = Path(__file__).resolve().parent / "ui"
 DEFAULT_OUT = UI_DIR / "voice"
@@ -51,30 +49,15 @@ def build(out: Path, languages: Sequence[str], espeak: str | None) -> dict[str, 
     if espeak is None:
         sys.stderr.write("espeak-ng not found: no clips; the kiosk will use Web Speech\n")
     else:
-        for language in languages:
-            folder = out / language
-            folder.mkdir(exist_ok=True)
-            for key, text in sorted(prompts.get(language, {}).items()):
-                speak(text, VOICES[language], folder / f"{key}.wav", espeak)
-                clips[f"{language}/{key}"] = f"{language}/{key}.wav"
-                texts[f"{language}/{key}"] = text
-    manifest = {"version": 1, "languages": list(languages), "clips": clips, "texts": texts}
-    (out / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
+        wanted = {lang: dict(sorted(prompts.get(lang, {}).items())) for lang in languages}
+        texts = render(out, wanted, espeak, clips)
+    write_manifest(out, languages, clips, texts=texts)
     return clips
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m kiosk.voice", description=__doc__)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"({DEFAULT_OUT})")
-    parser.add_argument("--languages", default="zh,en", help="comma-separated (zh,en)")
-    args = parser.parse_args(argv)
-    languages = [x for x in args.languages.split(",") if x in VOICES]
-    clips = build(args.out, languages, shutil.which("espeak-ng"))
-    sys.stdout.write(json.dumps({"out": str(args.out), "clips": len(clips)}) + "\n")
-    return 0
+    return cli(argv, "python -m kiosk.voice", __doc__, DEFAULT_OUT, build)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ import struct
 import subprocess
 import sys
 import wave
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "static" / "voice"
 RATE = 22050
@@ -75,39 +76,67 @@ def speak(text: str, voice: str, path: Path, espeak: str) -> None:
     )
 
 
-def build(out: Path, languages: Sequence[str], espeak: str | None) -> dict[str, str]:
-    """Write every clip and the manifest; return the manifest's clip map."""
-    out.mkdir(parents=True, exist_ok=True)
-    clips: dict[str, str] = {}
-    chime(out / "chime.wav")
-    clips["chime"] = "chime.wav"
-    if espeak is None:
-        sys.stderr.write("espeak-ng not found: only the chime; pages will use Web Speech\n")
-    else:
-        for language in languages:
-            pieces = ZH_PIECES if language == "zh" else EN_PIECES
-            folder = out / language
-            folder.mkdir(exist_ok=True)
-            for name, text in pieces.items():
-                speak(text, VOICES[language], folder / f"{name}.wav", espeak)
-                clips[f"{language}/{name}"] = f"{language}/{name}.wav"
-    manifest = {"version": 1, "languages": list(languages), "clips": clips}
+def render(
+    out: Path, texts: Mapping[str, Mapping[str, str]], espeak: str, clips: dict[str, str]
+) -> dict[str, str]:
+    """Speak ``texts`` (``{language: {name: text}}``) into ``out/<language>/<name>.wav``;
+    add each to ``clips`` and return ``{clip name: the text it was rendered from}``."""
+    rendered: dict[str, str] = {}
+    for language, pieces in texts.items():
+        folder = out / language
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in pieces.items():
+            speak(text, VOICES[language], folder / f"{name}.wav", espeak)
+            clips[f"{language}/{name}"] = f"{language}/{name}.wav"
+            rendered[f"{language}/{name}"] = text
+    return rendered
+
+
+def write_manifest(
+    out: Path, languages: Sequence[str], clips: dict[str, str], **extra: Any
+) -> None:
+    """``manifest.json``: the clip files by name, for the pages."""
+    manifest = {"version": 1, "languages": list(languages), "clips": clips, **extra}
     (out / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
     )
+
+
+def build(out: Path, languages: Sequence[str], espeak: str | None) -> dict[str, str]:
+    """Write every clip and the manifest; return the manifest's clip map."""
+    out.mkdir(parents=True, exist_ok=True)
+    clips: dict[str, str] = {"chime": "chime.wav"}
+    chime(out / "chime.wav")
+    if espeak is None:
+        sys.stderr.write("espeak-ng not found: only the chime; pages will use Web Speech\n")
+    else:
+        pieces = {lang: ZH_PIECES if lang == "zh" else EN_PIECES for lang in languages}
+        render(out, pieces, espeak, clips)
+    write_manifest(out, languages, clips)
     return clips
+
+
+def cli(
+    argv: Sequence[str] | None,
+    prog: str,
+    description: str | None,
+    default_out: Path,
+    make: Callable[[Path, Sequence[str], str | None], dict[str, str]],
+) -> int:
+    """``--out DIR --languages zh,en``: run ``make`` and say how many clips it wrote."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--out", type=Path, default=default_out, help=f"({default_out})")
+    parser.add_argument("--languages", default="zh,en", help="comma-separated (zh,en)")
+    args = parser.parse_args(argv)
+    languages = [x for x in args.languages.split(",") if x in VOICES]
+    clips = make(args.out, languages, shutil.which("espeak-ng"))
+    sys.stdout.write(json.dumps({"out": str(args.out), "clips": len(clips)}) + "\n")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m display.voice.build", description=__doc__)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"({DEFAULT_OUT})")
-    parser.add_argument("--languages", default="zh,en", help="comma-separated (zh,en)")
-    args = parser.parse_args(argv)
-    languages = [x for x in args.languages.split(",") if x in VOICES]
-    clips = build(args.out, languages, shutil.which("espeak-ng"))
-    sys.stdout.write(json.dumps({"out": str(args.out), "clips": len(clips)}) + "\n")
-    return 0
+    return cli(argv, "python -m display.voice.build", __doc__, DEFAULT_OUT, build)
 
 
 if __name__ == "__main__":
