@@ -185,6 +185,21 @@ def _new_code(tx: WriteTx) -> str:
     raise ServiceError("busy", "could not find a free appointment code; try again", 503)
 
 
+def _check_phone(tx: WriteTx, phone_hash: str, day: date, limits: remote.Limits) -> None:
+    """One phone may book for a few people a day (family members), not for a crowd."""
+    row = tx.one(
+        "SELECT COUNT(*) AS n FROM appointments WHERE phone_hash = ? AND slot_day = ?"
+        " AND status IN ('booked', 'checked_in')",
+        (phone_hash, day.isoformat()),
+    )
+    if row is not None and int(row["n"]) >= limits.tickets_per_phone_day:
+        raise conflict(
+            "too_many_bookings",
+            f"this phone already holds {row['n']} bookings for that day",
+            limit=limits.tickets_per_phone_day,
+        )
+
+
 def book(
     tx: WriteTx,
     cipher: PersonalDataCipher,
@@ -205,14 +220,18 @@ def book(
     booking_rules = hall_rules(tx, hall_id)
     booking = booking_of(service)
     slot = _find_slot(hall, booking_rules, booking, str(body["slot_start"]), now)
+    # The code first: what the person checks below reveal (bookings, a no-show block) is
+    # only for the holder of a verified phone. A refusal after it rolls the whole job back,
+    # so the code is not spent and another slot can be tried with it.
+    if not remote.use_code(tx, cipher, phone, str(body["code"]), limits, now):
+        return None
     id_hash = cipher.match_hash(person.value)
     _check_person(tx, booking_rules, id_hash, slot.day, now)
     ph, ah = remote.phone_hash(cipher, phone), remote.address_hash(cipher, address)
     _check_address(tx, ph, ah, limits, now)
+    _check_phone(tx, ph, slot.day, limits)
     if _taken(tx, service["id"], slot.start).get(iso(slot.start), 0) >= booking.capacity_per_slot:
         raise conflict("slot_full", "this slot is fully booked")
-    if not remote.use_code(tx, cipher, phone, str(body["code"]), limits, now):
-        return None
     token = secrets.token_urlsafe(24)
     row = {
         "id": secrets.token_hex(8),

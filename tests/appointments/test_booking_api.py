@@ -196,3 +196,25 @@ async def test_the_day_list_is_for_staff_of_the_hall_with_a_sensible_date(
         "manager", "/api/v1/halls/h1/appointments?date=2026-11-24&service_id=nope"
     )
     assert unknown.status == 404
+
+
+async def test_without_a_valid_code_nothing_about_a_person_is_revealed(booking: Booking) -> None:
+    await booking.enable("s-a", capacity=5)
+    await booking.enable("s-b", capacity=5)
+    await booking.booked(TUE_10, who=1)
+    booking.hall.clock.advance(1.1)
+    # Someone who knows person 1's ID number but has no code for any phone of theirs.
+    probe = await booking.book(TUE_11, who=1, phone="13900000000", service_id="s-b", code="000000")
+    assert (await _error(probe, 422))["code"] == "bad_code", "not daily_limit: that would tell"
+
+
+async def test_one_phone_books_for_a_few_people_a_day_not_a_crowd(booking: Booking) -> None:
+    await booking.enable("s-a", capacity=10)
+    phone = "13812340000"
+    for who in (1, 2, 3):  # a family: the same phone books for three people
+        await booking.booked(TUE_10, who=who, phone=phone)
+        booking.hall.clock.advance(1.1)
+    fourth = await booking.book(TUE_10, who=4, phone=phone)
+    error = await _error(fourth, 409)
+    assert error["code"] == "too_many_bookings"
+    assert len([s for s in await booking.open_slots() if s["start"] == TUE_10]) == 1
