@@ -4,6 +4,8 @@ Rules live in :mod:`queue_server.service.appointments`."""
 
 from __future__ import annotations
 
+from collections import deque
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +15,7 @@ from queue_server.api.http import caller, json_response, read_json, require_acto
 from queue_server.api.public_pages import etag_response
 from queue_server.api.remote_runtime import runtime
 from queue_server.service import appointment_checkin, appointment_rules, appointments
+from queue_server.service.errors import ServiceError, forbidden
 
 H = "/api/v1/halls/{hall_id}"
 A = "/api/v1/appointments/{appointment_id}"
@@ -26,7 +29,11 @@ RULES_CHANGE: dict[str, Any] = {
         "services": {
             "type": "array",
             "maxItems": 200,
-            "items": {"type": "object", "required": ["service_id"]},
+            "items": {
+                "type": "object",
+                "required": ["service_id"],
+                "properties": {"service_id": TEXT},
+            },
         },
     },
     "additionalProperties": False,
@@ -138,16 +145,44 @@ async def cancel(request: web.Request) -> web.Response:
     return json_response(result)
 
 
+MISSES_ALLOWED = 10
+MISS_WINDOW = timedelta(minutes=5)
+_misses: dict[str, deque[datetime]] = {}
+"""Unknown codes typed at each kiosk lately: guessing codes is refused, not answered."""
+
+
+def _guard_guessing(actor_name: str, now: datetime) -> None:
+    recent = _misses.get(actor_name)
+    while recent and now - recent[0] > MISS_WINDOW:
+        recent.popleft()
+    if recent is not None and len(recent) >= MISSES_ALLOWED:
+        retry = int((recent[0] + MISS_WINDOW - now).total_seconds()) + 1
+        raise ServiceError(
+            "too_many_misses",
+            "too many unknown codes from this kiosk; ask the help desk",
+            429,
+            {"retry_after": retry},
+        )
+
+
 async def check_in(request: web.Request) -> web.Response:
     """A kiosk or staff checks in an appointment code (or a remote ticket's 6-digit code)."""
     actor = require_actor(request)
+    if not actor.is_staff and actor.role != "kiosk":
+        raise forbidden("codes are checked in at a kiosk or by staff")
     body = await read_json(request, CHECK_IN)
     st = state(request)
     now = st.clock()
     hall_id = request.match_info["hall_id"]
-    answer = await st.db.write(
-        lambda tx: appointment_checkin.check_in(tx, actor, hall_id, body["code"], now)
-    )
+    _guard_guessing(actor.name, now)
+    try:
+        answer = await st.db.write(
+            lambda tx: appointment_checkin.check_in(tx, actor, hall_id, body["code"], now)
+        )
+    except ServiceError as err:
+        if err.status == 404:
+            _misses.setdefault(actor.name, deque()).append(now)
+        raise
     return json_response(answer)
 
 
@@ -234,7 +269,13 @@ ROUTES: tuple[Route, ...] = (
         "Check in by code: appointment or remote ticket",
         "device_or_staff",
         CHECK_IN,
-        {200: "the ticket", 404: "appointment_not_found", 409: "wrong day or not checkable"},
+        {
+            200: "the ticket",
+            403: "not a kiosk or staff",
+            404: "appointment_not_found",
+            409: "wrong day or not checkable",
+            429: "too many unknown codes from this kiosk",
+        },
         TAG,
     ),
 )

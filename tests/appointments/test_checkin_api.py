@@ -235,3 +235,29 @@ async def test_check_in_emits_the_ticket_event_and_the_appointment_event(
     assert seen[0][1]["ticket_id"] == answer["ticket"]["id"]
     assert seen[1][1]["appointment_id"] == appointment["id"]
     assert appointment["code"] not in json.dumps(seen)
+
+
+async def test_a_kiosk_guessing_codes_is_stopped_and_screens_may_not_check_in(
+    booking: Booking,
+) -> None:
+    appointment = await _book(booking)
+    await booking.move(tuesday("09:55"))
+    for n in range(10):
+        miss = await booking.check_in(f"99999999{n:02d}")
+        assert miss.status == 404
+    blocked = await booking.check_in(appointment["code"])
+    assert blocked.status == 429, "even a right code waits once the kiosk has guessed"
+    body = await blocked.json()
+    assert body["error"]["code"] == "too_many_misses" and body["error"]["retry_after"] > 0
+    booking.hall.clock.advance(5.1)
+    answer = await _checked_in(booking, appointment["code"])
+    assert answer["arrival"] == "on_time"
+
+    screen = await booking.hall.post("manager", "/api/v1/halls/h1/devices", {"role": "screen"})
+    token = (await screen.json())["token"]
+    refused = await booking.client.post(
+        "/api/v1/halls/h1/appointments/check-in",
+        json={"code": appointment["code"]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert refused.status == 403

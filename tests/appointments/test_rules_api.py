@@ -157,3 +157,9 @@ async def test_a_hall_open_every_day_books_on_weekends(make_hall: MakeHall) -> N
         "2026-11-27",
     ]
     assert len(data["days"][0]["slots"]) == 6
+
+
+async def test_a_malformed_service_entry_is_a_clear_error_not_a_crash(booking: Booking) -> None:
+    for services in ([{"service_id": ["s-a"]}], [{"service_id": 7}], [{}], ["s-a"]):
+        response = await booking.rules({"services": services})
+        assert response.status == 422, (services, await response.text())
