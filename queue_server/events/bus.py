@@ -61,6 +61,8 @@ class EventBus:
         self.last_event_id: dict[str, int] = {}
         self.frames: dict[int, bytes] = {}
         """Encoded SSE frames by event id, shared by every stream of this server."""
+        self.closed = False
+        """Set at shutdown: subscribers whose subscription ended should not subscribe again."""
 
     def subscribe(self, hall_id: str, maxsize: int = 1000) -> Subscription:
         """Start receiving the hall's events (``"*"``: every hall's)."""
@@ -76,6 +78,7 @@ class EventBus:
 
     def drop_all(self) -> None:
         """End every subscription (shutdown): their streams close and clients reconnect."""
+        self.closed = True
         for subscribers in self._subscribers.values():
             for subscription in subscribers:
                 subscription.end()

@@ -213,15 +213,25 @@ class LiveEta:
         }
 
     async def run(self) -> None:
-        """Follow the bus until cancelled; rebuild everything after falling behind it."""
-        while True:
+        """Follow the bus until cancelled or the bus shuts down; rebuild everything after
+        falling behind it, and start again (after a pause) after any error, so one bad hall
+        row or a failed read never leaves the server on the closed form for good."""
+        failures = 0
+        while not self.bus.closed:
             subscription = self.bus.subscribe(ALL_HALLS, maxsize=10_000)
             try:
                 await self._start()
                 await self._follow(subscription)
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("the wait predictor failed; starting again")
+                await asyncio.sleep(min(60.0, 0.5 * 2**failures))
+                continue
             finally:
                 subscription.close()
-            log.warning("the wait predictor fell behind the event bus; rebuilding")
+            if not self.bus.closed:
+                log.warning("the wait predictor fell behind the event bus; rebuilding")
 
     async def close(self) -> None:
         """Stop the refreshes in flight and the worker thread (never waits for a run)."""
@@ -254,11 +264,16 @@ class LiveEta:
         return track
 
     async def _follow(self, subscription: Subscription) -> None:
+        """Events as they come, and every hall refreshed every ``refresh_seconds`` however
+        busy the other halls are (a deadline, not a timeout re-armed by each event)."""
+        loop = asyncio.get_running_loop()
+        tick = loop.time() + self.config.refresh_seconds
         while True:
             try:
-                async with asyncio.timeout(self.config.refresh_seconds):
+                async with asyncio.timeout_at(tick):
                     event = await subscription.next()
             except TimeoutError:
+                tick = loop.time() + self.config.refresh_seconds
                 for hall_id, track in self._tracks.items():
                     track.due = True
                     self._kick(hall_id, track)
@@ -329,9 +344,14 @@ class LiveEta:
             return await loop.run_in_executor(self._executor, work)
         pool = _process_pool()
         try:
-            return await loop.run_in_executor(pool, work)
+            async with asyncio.timeout(max(COMPUTE_TIMEOUT, 4 * self.config.refresh_seconds)):
+                return await loop.run_in_executor(pool, work)
         except BrokenProcessPool:
             _drop_process_pool(pool)
+            raise
+        except TimeoutError:
+            log.error("a wait prediction ran too long; restarting the predictor's process")
+            _kill_process_pool(pool)
             raise
 
     def _forecast(
@@ -358,6 +378,8 @@ def _prepare(feed: HallFeed, events: list[EventRecord], rows: HallRows, now: dat
     return feed.builder.snapshot(now)
 
 
+COMPUTE_TIMEOUT = 30.0
+"""Seconds a prediction may run before its process is taken for hung."""
 _POOL: list[ProcessPoolExecutor] = []
 """The one predictor process of this server process, started on first use."""
 
@@ -368,6 +390,15 @@ def _process_pool() -> ProcessPoolExecutor:
         context.set_forkserver_preload(["queue_server.service.live_eta"])
         _POOL.append(ProcessPoolExecutor(max_workers=1, mp_context=context))
     return _POOL[0]
+
+
+def _kill_process_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool whose process hangs: terminate it, so the next refresh starts afresh."""
+    if _POOL and _POOL[0] is pool:
+        _POOL.clear()
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _drop_process_pool(pool: ProcessPoolExecutor) -> None:

@@ -13,9 +13,11 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from queue_server.api.http import state_key
 from queue_server.api.live import predictor_key
 from queue_server.app import create_app
 from queue_server.config import Settings
+from queue_server.domain.events import EventRecord
 from queue_server.eta import HallState, History, Predictions, predict
 from tests.queue_server.conftest import FakeClock, Hall, MakeHall
 from tests.queue_server.site import test_site
@@ -185,3 +187,20 @@ async def test_requests_never_wait_for_a_running_prediction(
     assert status["fresh"]
     assert 1 <= gated.runs <= 3
     assert status["refreshes"] == gated.runs
+
+
+async def test_a_quiet_hall_is_refreshed_on_time_while_another_hall_is_busy(
+    make_hall: MakeHall,
+) -> None:
+    hall = await make_hall(
+        extra={"eta": {"min_samples": 3, "settle_seconds": 0, "refresh_seconds": 0.3}}
+    )
+    await serve(hall, 3)
+    await caught_up(hall)
+    bus = hall.client.app[state_key].bus
+    before = (await predictor_status(hall))["refreshes"]
+    for i in range(15):  # another hall's events every 0.1 s, for 1.5 s
+        bus.publish([EventRecord(10**9 + i, "other-hall", "device.health", {})])
+        await asyncio.sleep(0.1)
+    after = (await predictor_status(hall))["refreshes"]
+    assert after - before >= 2, "the refresh timer is a deadline, not re-armed by each event"
