@@ -151,9 +151,18 @@ async def _worker(app: web.Application, rt: Runtime) -> None:
 
 
 async def _round(st: Any, rt: Runtime, halls: set[str]) -> None:
+    """Lapse remote tickets, mark appointment no-shows and send due reminders; one failing
+    step does not skip the others."""
     now = st.clock()
-    lapsed = await st.db.write(lambda tx: remote_sweep.sweep(tx, now))
-    await st.db.write(lambda tx: appointments.sweep_no_shows(tx, now))
+    lapsed: list[dict[str, Any]] = []
+    try:
+        lapsed = await st.db.write(lambda tx: remote_sweep.sweep(tx, now))
+    except Exception:
+        log.exception("lapsing remote tickets failed")
+    try:
+        await st.db.write(lambda tx: appointments.sweep_no_shows(tx, now))
+    except Exception:
+        log.exception("marking appointment no-shows failed")
     touched = set(halls) | {t.get("hall_id", "") for t in lapsed}
     if not halls:
         rows = await st.db.read(lambda tx: tx.all("SELECT id FROM halls"))
