@@ -12,6 +12,7 @@ from aiohttp import web
 
 from queue_server.api import Route
 from queue_server.api.http import caller, json_response, read_json, require_actor, state
+from queue_server.api.live import forecast_for
 from queue_server.api.public_pages import etag_response
 from queue_server.api.remote_runtime import runtime
 from queue_server.service import appointment_checkin, appointment_rules, appointments
@@ -175,9 +176,10 @@ async def check_in(request: web.Request) -> web.Response:
     now = st.clock()
     hall_id = request.match_info["hall_id"]
     _guard_guessing(actor.name, now)
+    forecast = forecast_for(request, hall_id)
     try:
         answer = await st.db.write(
-            lambda tx: appointment_checkin.check_in(tx, actor, hall_id, body["code"], now)
+            lambda tx: appointment_checkin.check_in(tx, actor, hall_id, body["code"], now, forecast)
         )
     except ServiceError as err:
         if err.status == 404:

@@ -24,6 +24,7 @@ from queue_server.service.appointment_rules import hall_rules
 from queue_server.service.appointments import event_data
 from queue_server.service.errors import ServiceError, conflict
 from queue_server.service.estimates import estimate_for_new
+from queue_server.service.live_eta import Forecast
 from queue_server.service.rows import Hall, append_event, iso, load_hall, load_service, parse_iso
 from queue_server.service.ticket_rows import IdColumns, NewTicket, insert_ticket, refuse_duplicate
 from queue_server.service.tickets_view import ticket_view
@@ -35,7 +36,14 @@ QR_PREFIX = "APPT:"
 UNKNOWN = ServiceError("appointment_not_found", "no appointment or ticket has this code", 404)
 
 
-def check_in(tx: WriteTx, actor: Actor, hall_id: str, code: str, now: datetime) -> dict[str, Any]:
+def check_in(
+    tx: WriteTx,
+    actor: Actor,
+    hall_id: str,
+    code: str,
+    now: datetime,
+    forecast: Forecast | None = None,
+) -> dict[str, Any]:
     """Check in by a typed or scanned code (kiosk device or staff of the hall)."""
     hall = load_hall(tx, hall_id)
     actor.require_hall_member(hall_id)
@@ -64,7 +72,8 @@ def check_in(tx: WriteTx, actor: Actor, hall_id: str, code: str, now: datetime) 
     )
     if arrival == "late" and not hall.schedule.issuing_now(now):
         raise conflict("outside_issuing_hours", "tickets are not issued now")
-    ticket = _issue(tx, hall, row, TicketClass.NORMAL if arrival == "late" else None, now)
+    forced = TicketClass.NORMAL if arrival == "late" else None
+    ticket = _issue(tx, hall, row, forced, now, forecast)
     tx.execute(
         "UPDATE appointments SET status = 'checked_in', checked_in_at = ?, ticket_id = ?,"
         " arrival = ? WHERE id = ?",
@@ -110,6 +119,7 @@ def _issue(
     appointment: dict[str, Any],
     forced: TicketClass | None,
     now: datetime,
+    forecast: Forecast | None = None,
 ) -> dict[str, Any]:
     """The appointment's ticket, numbered like any other in the same transaction; it carries
     the slot (for the call order) and the booking's ID hash (one open ticket per ID)."""
@@ -117,7 +127,7 @@ def _issue(
     ticket_class = forced or TicketClass.APPOINTMENT
     day = hall.schedule.business_day(now).isoformat()
     refuse_duplicate(tx, hall.id, service.id, day, appointment["id_hash"])
-    estimate = estimate_for_new(tx, hall, service, ticket_class, now)
+    estimate = estimate_for_new(tx, hall, service, ticket_class, now, forecast)
     in_slot = ticket_class is TicketClass.APPOINTMENT
     identity = IdColumns(appointment["id_hash"], appointment["id_enc"], appointment["id_masked"])
     row = insert_ticket(
