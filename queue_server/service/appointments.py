@@ -412,22 +412,26 @@ def _staff_item(row: dict[str, Any], service_name: str) -> dict[str, Any]:
 
 
 def sweep_no_shows(tx: WriteTx, now: datetime) -> int:
-    """Mark booked appointments past their slot's end and grace as ``no_show``."""
+    """Mark booked appointments past their slot's end and grace as ``no_show`` — unless the
+    hall no longer opened that day (a closure or holiday added after the booking): those are
+    ``cancelled`` by the hall, and count against nobody."""
     rows = tx.all(
         "SELECT * FROM appointments WHERE status = 'booked' AND slot_end < ? ORDER BY hall_id",
         (iso(now),),
     )
-    grace: dict[str, int] = {}
+    halls: dict[str, tuple[Hall, int]] = {}
     marked = 0
     for row in rows:
         hall_id = row["hall_id"]
-        if hall_id not in grace:
-            grace[hall_id] = hall_rules(tx, hall_id).late_grace_minutes
-        if not rules.no_show_due(parse_iso(row["slot_end"]), now, grace[hall_id]):
+        if hall_id not in halls:
+            halls[hall_id] = (load_hall(tx, hall_id), hall_rules(tx, hall_id).late_grace_minutes)
+        hall, grace = halls[hall_id]
+        if not rules.no_show_due(parse_iso(row["slot_end"]), now, grace):
             continue
-        tx.execute("UPDATE appointments SET status = 'no_show' WHERE id = ?", (row["id"],))
-        append_event(
-            tx, hall_id, "appointment.no_show", event_data({**row, "status": "no_show"}, now)
-        )
+        day = date.fromisoformat(row["slot_day"])
+        status = "no_show" if rules.is_working_day(hall.schedule, day) else "cancelled"
+        tx.execute("UPDATE appointments SET status = ? WHERE id = ?", (status, row["id"]))
+        event = {**row, "status": status}
+        append_event(tx, hall_id, f"appointment.{status}", event_data(event, now))
         marked += 1
     return marked

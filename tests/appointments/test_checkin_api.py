@@ -261,3 +261,17 @@ async def test_a_kiosk_guessing_codes_is_stopped_and_screens_may_not_check_in(
         headers={"Authorization": f"Bearer {token}"},
     )
     assert refused.status == 403
+
+
+async def test_bookings_of_a_day_the_hall_closed_after_all_are_cancelled_not_no_shows(
+    booking: Booking,
+) -> None:
+    appointment = await _book(booking)  # Tuesday 10:00
+    closed = await booking.hall.client.put(
+        "/api/v1/halls/h1/schedule",
+        json={"weekly": {"tue": []}},
+        headers={"Authorization": f"Bearer {await booking.hall.token('manager')}"},
+    )
+    assert closed.status == 200, await closed.text()
+    await booking.move(tuesday("11:16"))
+    await _until_status(booking, appointment, "cancelled")
