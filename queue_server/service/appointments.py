@@ -65,6 +65,17 @@ def _taken(tx: ReadTx, service_id: str, since: datetime) -> dict[str, int]:
     return {row["slot_start"]: int(row["n"]) for row in rows}
 
 
+def _overlapping(tx: ReadTx, service_id: str, start: datetime, end: datetime) -> int:
+    """Live bookings overlapping a slot: after the slot length or the hours change, bookings
+    made on the old slots still take their places."""
+    row = tx.one(
+        "SELECT COUNT(*) AS n FROM appointments WHERE service_id = ?"
+        " AND status IN ('booked', 'checked_in') AND slot_start < ? AND slot_end > ?",
+        (service_id, iso(end), iso(start)),
+    )
+    return int(row["n"]) if row else 0
+
+
 def public_slots(tx: ReadTx, hall_id: str, service_id: str, now: datetime) -> dict[str, Any]:
     """Released slots of a service with the places left; no personal data."""
     hall, service = _bookable(tx, hall_id, service_id)
@@ -230,7 +241,7 @@ def book(
     ph, ah = remote.phone_hash(cipher, phone), remote.address_hash(cipher, address)
     _check_address(tx, ph, ah, limits, now)
     _check_phone(tx, ph, slot.day, limits)
-    if _taken(tx, service["id"], slot.start).get(iso(slot.start), 0) >= booking.capacity_per_slot:
+    if _overlapping(tx, service["id"], slot.start, slot.end) >= booking.capacity_per_slot:
         raise conflict("slot_full", "this slot is fully booked")
     token = secrets.token_urlsafe(24)
     row = {

@@ -218,3 +218,15 @@ async def test_one_phone_books_for_a_few_people_a_day_not_a_crowd(booking: Booki
     error = await _error(fourth, 409)
     assert error["code"] == "too_many_bookings"
     assert len([s for s in await booking.open_slots() if s["start"] == TUE_10]) == 1
+
+
+async def test_bookings_on_old_slots_still_count_after_the_slot_length_changes(
+    booking: Booking,
+) -> None:
+    await booking.enable("s-a", capacity=1, minutes=60)
+    await booking.booked(TUE_10, who=1)  # 10:00-11:00
+    await booking.enable("s-a", capacity=1, minutes=30)
+    booking.hall.clock.advance(1.1)
+    half_past = "2026-11-24T02:30:00.000000Z"  # 10:30-11:00, inside the old booking
+    refused = await booking.book(half_past, who=2)
+    assert (await _error(refused, 409))["code"] == "slot_full"
