@@ -2,7 +2,7 @@
 // hall's booking rules, and a day's bookings per slot, kept live by the hall's events.
 import { api, el, toast } from "./common.js";
 
-const ZONE = "Asia/Shanghai";
+let ZONE = "Asia/Shanghai";  // replaced by the hall's own timezone when the panel opens
 const STATUS = { booked: "已预约 booked", checked_in: "已签到 checked in", cancelled: "已取消 cancelled",
   no_show: "爽约 no-show" };
 const HALL_FIELDS = [
@@ -143,7 +143,9 @@ function bookingsCard(services) {
 
 /** Render the tab into `body` for `hallId`. */
 export async function renderAppointments(body, hallId) {
-  const rules = await api("GET", `${hallPath(hallId)}/appointment-rules`);
+  const [rules, settings] = await Promise.all([api("GET", `${hallPath(hallId)}/appointment-rules`),
+    api("GET", `${hallPath(hallId)}/settings`).catch(() => null)]);
+  ZONE = settings?.schedule?.timezone || ZONE;
   const keepDate = panel && panel.hallId === hallId ? panel.date : today();
   panel = { hallId, date: keepDate, service: "", list: el("div", { id: "appt-day" }),
     names: Object.fromEntries(rules.services.map((s) => [s.service_id, s.name])) };
