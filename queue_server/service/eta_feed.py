@@ -101,6 +101,7 @@ class _Open:
     started_at: datetime | None = None
     model: Estimate | None = None
     predicted_at: datetime | None = None
+    features: tuple[float, ...] = ()
 
 
 def _at(text: str | None) -> datetime | None:
@@ -131,6 +132,7 @@ class HallFeed:
     last_finish: dict[str, datetime] = field(default_factory=dict)
     """When each window last finished a ticket (for the gap before its next call)."""
     outcomes: int = 0
+    outcomes_with_state: int = 0
 
     @classmethod
     def from_past(
@@ -211,9 +213,13 @@ class HallFeed:
             self._gap(self.last_finish.get(window_id), known.issued_at, at)
         if known.model is not None and known.predicted_at is not None:
             actual = max(0.0, (at - known.predicted_at).total_seconds() / 60.0)
-            self.builder.outcome(known.model.minutes, known.model.low, known.model.high, actual)
+            model = known.model
+            self.builder.outcome(
+                model.minutes, model.low, model.high, actual, features=known.features
+            )
             known.model = None
             self.outcomes += 1
+            self.outcomes_with_state += 1 if known.features else 0
 
     def _window_done(
         self,
@@ -243,13 +249,19 @@ class HallFeed:
         known.service_id = str(event.data.get("service_id") or known.service_id)
         known.called_at = known.started_at = None
 
-    def remember(self, model: Mapping[str, tuple[float, float, float]], now: datetime) -> None:
-        """Keep the first model estimate (minutes, low, high) of each ticket, to score it
-        when it is called."""
+    def remember(
+        self,
+        model: Mapping[str, tuple[float, float, float]],
+        now: datetime,
+        features: Mapping[str, tuple[float, ...]] | None = None,
+    ) -> None:
+        """Keep the first model estimate (minutes, low, high) of each ticket and the queue
+        state it was made in, to score it (and teach the correction) when it is called."""
         for ticket_id, (minutes, low, high) in model.items():
             known = self.open.get(ticket_id)
             if known is not None and known.predicted_at is None:
                 known.model, known.predicted_at = Estimate(minutes, low, high), now
+                known.features = (features or {}).get(ticket_id, ())
 
 
 def hall_state(rows: HallRows, now: datetime) -> HallState:

@@ -126,6 +126,8 @@ class Computed:
     tickets: dict[str, Triple]
     services: dict[str, Triple]
     model: dict[str, Triple]
+    features: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    """The queue state each ticket's estimate was made in (for the learned correction)."""
 
 
 def _triples(estimates: Mapping[str, Estimate]) -> dict[str, Triple]:
@@ -139,7 +141,10 @@ def compute(
     neither the thousands of ticket objects nor the simulation cost the server's loop)."""
     predictions = predictor(hall_state(rows, now), history, now, rng_seed=seed)
     return Computed(
-        _triples(predictions.tickets), _triples(predictions.services), _triples(predictions.model)
+        _triples(predictions.tickets),
+        _triples(predictions.services),
+        _triples(predictions.model),
+        {k: tuple(float(x) for x in v) for k, v in predictions.features.items()},
     )
 
 
@@ -210,6 +215,7 @@ class LiveEta:
             "services_ready": sorted(found.ready) if found else [],
             "refreshes": track.refreshes if track else 0,
             "outcomes": track.feed.outcomes if track else 0,
+            "outcomes_with_state": track.feed.outcomes_with_state if track else 0,
         }
 
     async def run(self) -> None:
@@ -363,7 +369,7 @@ class LiveEta:
         now: datetime,
     ) -> Forecast:
         """Worker thread: remember the model estimates, say which services are simulated."""
-        feed.remember(computed.model, now)
+        feed.remember(computed.model, now, computed.features)
         ready = frozenset(
             sid
             for sid, stats in history.services.items()

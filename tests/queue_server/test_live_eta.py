@@ -204,3 +204,20 @@ async def test_a_quiet_hall_is_refreshed_on_time_while_another_hall_is_busy(
         await asyncio.sleep(0.1)
     after = (await predictor_status(hall))["refreshes"]
     assert after - before >= 2, "the refresh timer is a deadline, not re-armed by each event"
+
+
+async def test_called_tickets_teach_the_correction_with_the_state_they_were_issued_in(
+    make_hall: MakeHall,
+) -> None:
+    hall = await make_hall(extra=FAST)
+    await serve(hall, 4)
+    await caught_up(hall)
+    before = await predictor_status(hall)
+    tickets = [await hall.issue("s-b") for _ in range(3)]
+    await caught_up(hall)  # the estimator has seen them waiting, with the queue around them
+    for _ in tickets:
+        assert await hall.call_next("w1") is not None
+        hall.clock.advance(2)
+        await hall.post("manager", "/api/v1/windows/w1/finish")
+    after = await caught_up(hall)
+    assert after["outcomes_with_state"] - before["outcomes_with_state"] == 3
