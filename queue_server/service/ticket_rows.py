@@ -23,8 +23,6 @@ from queue_server.service.rows import Service, append_event, iso
 from queue_server.service.tickets_view import ticket_view
 from queue_server.store.db import WriteTx
 
-OPEN_STATUSES = ("waiting", "not_arrived", "called", "serving", "held")
-
 
 @dataclass(frozen=True)
 class IdColumns:
@@ -73,11 +71,13 @@ def refuse_duplicate(
     """One open ticket per ID per service per day: 409 with the existing one (to reprint)."""
     if id_hash is None:
         return
-    marks = ", ".join("?" for _ in OPEN_STATUSES)
+    # Written out (and "id_hash IS NOT NULL") so SQLite takes the partial one-open-per-holder
+    # index; with bound values it scans the whole day of the service instead.
     row = tx.one(
-        "SELECT * FROM tickets WHERE hall_id = ? AND service_id = ? AND business_day = ?"  # noqa: S608
-        f" AND id_hash = ? AND status IN ({marks})",
-        (hall_id, service_id, day, id_hash, *OPEN_STATUSES),
+        "SELECT * FROM tickets WHERE hall_id = ? AND service_id = ? AND business_day = ?"
+        " AND id_hash = ? AND id_hash IS NOT NULL"
+        " AND status IN ('waiting', 'not_arrived', 'called', 'serving', 'held')",
+        (hall_id, service_id, day, id_hash),
     )
     if row is not None:
         raise conflict(
