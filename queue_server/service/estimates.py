@@ -95,8 +95,8 @@ def estimate_for_new(
     """
     class_filter = " AND class = 'green'" if ticket_class is TicketClass.GREEN else ""
     waiting = tx.one(
-        "SELECT COUNT(*) AS n FROM tickets WHERE hall_id = ? AND service_id = ?"  # noqa: S608
-        f" AND status = 'waiting'{class_filter}",
+        "SELECT COALESCE(SUM(n), 0) AS n FROM queue_counts"  # noqa: S608
+        f" WHERE hall_id = ? AND service_id = ? AND status = 'waiting'{class_filter}",
         (hall.id, service.id),
     )
     ahead = int(waiting["n"]) if waiting else 0

@@ -31,8 +31,8 @@ def _hall_summary(tx: ReadTx, hall: Hall, now: datetime, forecasts: Forecasts) -
     waiting = {
         r["service_id"]: r["n"]
         for r in tx.all(
-            "SELECT service_id, COUNT(*) AS n FROM tickets WHERE hall_id = ? AND status = 'waiting'"
-            " GROUP BY service_id",
+            "SELECT service_id, SUM(n) AS n FROM queue_counts WHERE hall_id = ?"
+            " AND status = 'waiting' GROUP BY service_id",
             (hall.id,),
         )
     }

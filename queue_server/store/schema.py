@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import sqlite_utils
 
 MIGRATIONS: tuple[str, ...] = (
@@ -358,6 +360,42 @@ MIGRATIONS: tuple[str, ...] = (
         ON tickets(hall_id, status, service_id, class, pinned_window_id, arrived_at, n);
     CREATE INDEX IF NOT EXISTS tickets_held ON tickets(window_id, n) WHERE status = 'held';
     """,
+    # How many tickets each service has in each class and status, kept by triggers in the
+    # same transaction as the ticket's change: "people ahead" and the feeds' waiting counts
+    # are one lookup however long the queue.
+    """
+    CREATE TABLE IF NOT EXISTS queue_counts (
+        hall_id TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        class TEXT NOT NULL,
+        status TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (hall_id, service_id, class, status)
+    ) STRICT;
+    INSERT INTO queue_counts (hall_id, service_id, class, status, n)
+        SELECT hall_id, service_id, class, status, COUNT(*) FROM tickets
+        GROUP BY hall_id, service_id, class, status;
+    CREATE TRIGGER IF NOT EXISTS tickets_counted_in AFTER INSERT ON tickets BEGIN
+        INSERT INTO queue_counts (hall_id, service_id, class, status, n)
+            VALUES (NEW.hall_id, NEW.service_id, NEW.class, NEW.status, 1)
+            ON CONFLICT (hall_id, service_id, class, status) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER IF NOT EXISTS tickets_counted_change AFTER UPDATE OF status, service_id, class
+        ON tickets
+        WHEN OLD.status IS NOT NEW.status OR OLD.service_id IS NOT NEW.service_id
+            OR OLD.class IS NOT NEW.class
+    BEGIN
+        UPDATE queue_counts SET n = n - 1 WHERE hall_id = OLD.hall_id
+            AND service_id = OLD.service_id AND class = OLD.class AND status = OLD.status;
+        INSERT INTO queue_counts (hall_id, service_id, class, status, n)
+            VALUES (NEW.hall_id, NEW.service_id, NEW.class, NEW.status, 1)
+            ON CONFLICT (hall_id, service_id, class, status) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER IF NOT EXISTS tickets_counted_out AFTER DELETE ON tickets BEGIN
+        UPDATE queue_counts SET n = n - 1 WHERE hall_id = OLD.hall_id
+            AND service_id = OLD.service_id AND class = OLD.class AND status = OLD.status;
+    END;
+    """,
 )
 
 
@@ -379,4 +417,15 @@ def migrate(db: sqlite_utils.Database) -> int:
 
 
 def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """The script's statements; a trigger's ``BEGIN … END`` holds semicolons of its own."""
+    statements: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip().removesuffix(";"))
+            pending = ""
+    if pending.strip(" \n;"):
+        statements.append(pending.strip().removesuffix(";"))
+    return statements
