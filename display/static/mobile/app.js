@@ -276,8 +276,13 @@ async function ticketPage(id, token) {
   const pushReady = "PushManager" in window && "serviceWorker" in navigator &&
     (await fetch("/api/v1/remote/push-key").then((r) => r.ok, () => false));
   let last = null;
-  const draw = async () => {
-    const tk = await api(`/api/v1/tickets/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`);
+  let shown = "";
+  const read = () => api(`/api/v1/tickets/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`);
+  // On (re)connecting, read again but redraw only if something changed (typing is kept).
+  const catchUp = async () => { const tk = await read(); if (JSON.stringify(tk) !== shown) await draw(tk); };
+  const draw = async (fresh) => {
+    const tk = fresh || await read();
+    shown = JSON.stringify(tk);
     const mine = tickets()[id] || {};
     const h = halls.find((x) => x.services.some((s) => s.id === tk.service_id));
     const s = h && h.services.find((x) => x.id === tk.service_id);
@@ -310,6 +315,8 @@ async function ticketPage(id, token) {
     if (h && !stream) {
       stream = new EventSource(`/api/v1/halls/${encodeURIComponent(h.id)}/events`);
       stream.onmessage = () => {};
+      // Whatever happened between the first read and the stream's (re)connection is read again.
+      stream.onopen = () => { catchUp().catch(() => {}); };
       for (const kind of ["ticket.called", "ticket.recalled", "ticket.finished", "ticket.checked_in", "ticket.cancelled",
         "ticket.lapsed", "ticket.issued", "ticket.no_show", "ticket.transferred", "window.opened", "window.closed"]) {
         stream.addEventListener(kind, () => { clearTimeout(timer); timer = setTimeout(() => draw().catch(() => {}), 150); });
@@ -321,17 +328,17 @@ async function ticketPage(id, token) {
     const fail = (e) => { err.textContent = e.message; };
     const checkin = document.getElementById("do-checkin");
     if (checkin) checkin.onclick = () => api(`/api/v1/tickets/${id}/check-in`, { method: "POST", body: {
-      holder_token: mine.holder_token, entrance_code: document.getElementById("entrance").value } }).then(draw, fail);
+      holder_token: mine.holder_token, entrance_code: document.getElementById("entrance").value } }).then(() => draw(), fail);
     const push = document.getElementById("push");
     if (push) push.onclick = () => subscribePush(id, token).then(() => { push.textContent = t("pushOn"); push.disabled = true; }, fail);
     const csend = document.getElementById("csend");
     if (csend) csend.onclick = () => api("/api/v1/remote/otp", { method: "POST", body: { phone: document.getElementById("cphone").value } })
       .then((r) => { err.textContent = `${t("codeSent")} ${r.to}`; }, fail);
     const wxCancel = document.getElementById("wx-cancel");
-    if (wxCancel) wxCancel.onclick = () => wechat().then((wx) => wx.cancel(ctx, id)).then(draw, fail);
+    if (wxCancel) wxCancel.onclick = () => wechat().then((wx) => wx.cancel(ctx, id)).then(() => draw(), fail);
     const cancel = document.getElementById("do-cancel");
     if (cancel) cancel.onclick = () => api(`/api/v1/tickets/${id}/cancel-remote`, { method: "POST", body: {
-      phone: document.getElementById("cphone").value, code: document.getElementById("ccode").value } }).then(draw, fail);
+      phone: document.getElementById("cphone").value, code: document.getElementById("ccode").value } }).then(() => draw(), fail);
   };
   try { await draw(); } catch (e) { view.innerHTML = `<p class="err">${esc(e.message)}</p>`; }
 }

@@ -240,6 +240,7 @@ export async function apptPage(ctx, id) {
   }
   if (hall) {
     feed = new EventSource(`/api/v1/halls/${encodeURIComponent(hall.id)}/events`);
+    feed.onopen = () => { draw().catch(() => {}); };  // catch up on what the stream missed
     const mineOnly = (event) => {
       try { return JSON.parse(event.data).appointment_id === id; } catch { return false; }
     };
