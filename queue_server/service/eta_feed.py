@@ -40,6 +40,10 @@ TICKET_COLUMNS = (
     " slot_start, slot_end"
 )
 """What a refresh reads of a ticket (a queue of thousands is read at every refresh)."""
+SIMULATED_QUEUE = 2000
+"""At most this many waiting tickets of a hall (the oldest) go into a simulation. A longer
+queue would cost the server's own process more per refresh than the estimate is worth;
+services with tickets beyond it keep the closed form (see ``HallRows.beyond``)."""
 WINDOW_MODES = {"open": WindowMode.OPEN, "paused": WindowMode.PAUSED, "closed": WindowMode.CLOSED}
 
 
@@ -53,6 +57,8 @@ class HallRows:
     touched: dict[str, dict[str, Any]]
     """Rows of the tickets named by the events being fed, by id."""
     newest_event_id: int
+    beyond: frozenset[str] = frozenset()
+    """Services with waiting tickets left out of the simulation (queue over the cap)."""
 
 
 def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows | None:
@@ -61,11 +67,17 @@ def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows |
     if row is None:
         return None
     windows = tx.all("SELECT * FROM windows WHERE hall_id = ? ORDER BY number", (hall_id,))
-    marks = ", ".join("?" for _ in OPEN_STATUSES)
     open_tickets = tx.all(
-        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE hall_id = ? AND status IN ({marks})",  # noqa: S608
-        (hall_id, *OPEN_STATUSES),
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE hall_id = ?"  # noqa: S608
+        " AND status IN ('called', 'serving', 'held')",
+        (hall_id,),
     )
+    open_tickets += tx.all(
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE hall_id = ?"  # noqa: S608
+        " AND status IN ('waiting', 'not_arrived') ORDER BY arrived_at, n LIMIT ?",
+        (hall_id, SIMULATED_QUEUE),
+    )
+    beyond = _left_out(tx, hall_id, open_tickets)
     touched = {r["id"]: r for r in open_tickets}
     wanted = sorted(set(ticket_ids) - set(touched))
     for start in range(0, len(wanted), 500):
@@ -76,8 +88,29 @@ def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows |
             touched[r["id"]] = r
     newest = tx.one("SELECT COALESCE(MAX(id), 0) AS id FROM events WHERE hall_id = ?", (hall_id,))
     return HallRows(
-        hall_from_row(row), windows, open_tickets, touched, int(newest["id"]) if newest else 0
+        hall_from_row(row),
+        windows,
+        open_tickets,
+        touched,
+        int(newest["id"]) if newest else 0,
+        beyond,
     )
+
+
+def _left_out(tx: ReadTx, hall_id: str, read: list[dict[str, Any]]) -> frozenset[str]:
+    """Services with more waiting tickets than were read (the queue counts say how many)."""
+    seen: dict[str, int] = {}
+    for r in read:
+        if r["status"] in ("waiting", "not_arrived"):
+            seen[r["service_id"]] = seen.get(r["service_id"], 0) + 1
+    if sum(seen.values()) < SIMULATED_QUEUE:
+        return frozenset()
+    totals = tx.all(
+        "SELECT service_id, SUM(n) AS n FROM queue_counts WHERE hall_id = ?"
+        " AND status IN ('waiting', 'not_arrived') GROUP BY service_id",
+        (hall_id,),
+    )
+    return frozenset(r["service_id"] for r in totals if int(r["n"]) > seen.get(r["service_id"], 0))
 
 
 def read_past(tx: ReadTx, hall_id: str, since: datetime) -> tuple[list[dict[str, Any]], int]:

@@ -373,7 +373,7 @@ class LiveEta:
         ready = frozenset(
             sid
             for sid, stats in history.services.items()
-            if len(stats.samples) >= self.config.min_samples
+            if len(stats.samples) >= self.config.min_samples and sid not in rows.beyond
         )
         return Forecast(feed.hall_id, computed, now, rows.newest_event_id, ready)
 

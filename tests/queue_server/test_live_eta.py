@@ -19,6 +19,7 @@ from queue_server.app import create_app
 from queue_server.config import Settings
 from queue_server.domain.events import EventRecord
 from queue_server.eta import HallState, History, Predictions, predict
+from queue_server.service import eta_feed
 from tests.queue_server.conftest import FakeClock, Hall, MakeHall
 from tests.queue_server.site import test_site
 
@@ -221,3 +222,22 @@ async def test_called_tickets_teach_the_correction_with_the_state_they_were_issu
         await hall.post("manager", "/api/v1/windows/w1/finish")
     after = await caught_up(hall)
     assert after["outcomes_with_state"] - before["outcomes_with_state"] == 3
+
+
+async def test_a_queue_longer_than_the_simulated_one_keeps_the_closed_form(
+    make_hall: MakeHall, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(eta_feed, "SIMULATED_QUEUE", 3)
+    hall = await make_hall(extra=FAST)
+    await serve(hall, 4)
+    for _ in range(2):
+        await hall.issue("s-b")
+    await caught_up(hall)
+    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
+    assert {s["id"]: s["eta"] for s in feed["services"]}["s-b"]["method"] == "simulation"
+    for _ in range(3):
+        await hall.issue("s-b")
+    status = await caught_up(hall)
+    assert "s-b" not in status["services_ready"], "five waiting, three simulated"
+    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
+    assert {s["id"]: s["eta"] for s in feed["services"]}["s-b"]["method"] == "closed_form"
