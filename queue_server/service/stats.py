@@ -20,7 +20,7 @@ from queue_server.service.estimates import closed_form
 from queue_server.service.eta_accuracy import drift_alarms
 from queue_server.service.health import devices_with_health
 from queue_server.service.help import HELP_KIND_NAMES, list_help_requests
-from queue_server.service.live_eta import Forecasts, no_forecasts
+from queue_server.service.live_eta import Forecast, Forecasts, no_forecasts
 from queue_server.service.rows import Hall, load_hall, parse_iso, service_from_row
 from queue_server.store.db import ReadTx
 
@@ -80,9 +80,34 @@ def floor(
     actor.require_manager(hall_id)
     day = hall.schedule.business_day(now).isoformat()
     rows = _day_rows(tx, hall_id, day)
+    open_servers: Counter[str] = Counter()
+    windows = _window_cards(tx, hall_id, rows, open_servers, now)
+    services, alarms = _service_rows(tx, hall, rows, open_servers, forecasts(hall_id), now)
+    help_requests = list_help_requests(tx, actor, hall_id, False, now)
+    alarms += [_help_alarm(h) for h in help_requests]
+    alarms += drift_alarms(tx, hall, day)
+    devices = devices_with_health(tx, hall_id, now)
+    alarms += [_device_alarm(d) for d in devices if d["health"] in ("fault", "warning", "offline")]
+    return {
+        "hall": {"id": hall.id, "name": hall.name, "business_day": day},
+        "windows": windows,
+        "services": services,
+        "alarms": alarms,
+        "help_requests": help_requests,
+        "devices": devices,
+    }
+
+
+def _window_cards(
+    tx: ReadTx,
+    hall_id: str,
+    rows: list[dict[str, Any]],
+    open_servers: Counter[str],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Each window's card; counts the open windows serving each service into ``open_servers``."""
     by_id = {r["id"]: r for r in rows}
     windows = []
-    open_servers: Counter[str] = Counter()
     for w in tx.all("SELECT * FROM windows WHERE hall_id = ? ORDER BY number", (hall_id,)):
         profile = json.loads(w["profile"])
         if w["state"] == "open":
@@ -99,28 +124,41 @@ def floor(
                 "state": w["state"],
                 "clerk": w["clerk"],
                 "services": profile,
-                "current": None
-                if current is None
-                else {
-                    "id": current["id"],
-                    "number": current["number"],
-                    "status": current["status"],
-                    "service_id": current["service_id"],
-                    "since_minutes": minutes_since(current["called_at"], now),
-                },
+                "current": None if current is None else _current_card(current, now),
                 "served_today": len(done),
                 "avg_service_minutes": _mean(times),
                 "held": sum(1 for r in rows if r["window_id"] == w["id"] and r["status"] == "held"),
             }
         )
+    return windows
+
+
+def _current_card(current: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "id": current["id"],
+        "number": current["number"],
+        "status": current["status"],
+        "service_id": current["service_id"],
+        "since_minutes": minutes_since(current["called_at"], now),
+    }
+
+
+def _service_rows(
+    tx: ReadTx,
+    hall: Hall,
+    rows: list[dict[str, Any]],
+    open_servers: Counter[str],
+    live: Forecast | None,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each service's line (waiting, longest wait, estimate, quota) and its wait alarms."""
     waiting = tx.all(
         "SELECT service_id, arrived_at FROM tickets WHERE hall_id = ? AND status = 'waiting'",
-        (hall_id,),
+        (hall.id,),
     )
-    live = forecasts(hall_id)
-    services = []
+    services: list[dict[str, Any]] = []
     alarms: list[dict[str, Any]] = []
-    for row in tx.all("SELECT * FROM services WHERE hall_id = ? ORDER BY position, id", (hall_id,)):
+    for row in tx.all("SELECT * FROM services WHERE hall_id = ? ORDER BY position, id", (hall.id,)):
         service = service_from_row(row)
         waits = [
             minutes_since(t["arrived_at"], now) or 0.0
@@ -129,8 +167,9 @@ def floor(
         ]
         longest = round(max(waits), 1) if waits else 0.0
         threshold = service.rules.long_wait_minutes or hall.rules.long_wait_minutes
-        estimate = closed_form(len(waits), open_servers[service.id], service.rules.typical_minutes)
-        if live is not None and open_servers[service.id]:
+        servers = open_servers[service.id]
+        estimate = closed_form(len(waits), servers, service.rules.typical_minutes)
+        if live is not None and servers:
             estimate = estimate.or_live(live.service(service.id))
         issued = sum(1 for r in rows if r["service_id"] == service.id)
         quota = service.rules.daily_quota
@@ -146,7 +185,7 @@ def floor(
                 "issued_today": issued,
                 "daily_quota": quota,
                 "quota_left": None if quota is None else max(0, quota - issued),
-                "open_windows": open_servers[service.id],
+                "open_windows": servers,
                 "long_wait_minutes": threshold,
                 "over_threshold": over,
             }
@@ -160,7 +199,7 @@ def floor(
                     f"（最长 {longest:g} 分钟）",
                 }
             )
-        if waits and open_servers[service.id] == 0:
+        if waits and servers == 0:
             alarms.append(
                 {
                     "kind": "no_window",
@@ -168,42 +207,27 @@ def floor(
                     "text": f"{service.name}: {len(waits)} 人等候，没有开放的窗口",
                 }
             )
-    help_requests = list_help_requests(tx, actor, hall_id, False, now)
-    alarms += [
-        {
-            "kind": "help_request",
-            "request_id": h["id"],
-            "text": f"{h['device_label'] or h['device_id']} 请求协助："
-            f"{HELP_KIND_NAMES.get(h['kind'], h['kind'])}"
-            + (f"（{h['message']}）" if h["message"] else ""),
-        }
-        for h in help_requests
-    ]
-    alarms += drift_alarms(tx, hall, day)
-    devices = devices_with_health(tx, hall_id, now)
-    for d in devices:
-        if d["health"] in ("fault", "warning", "offline"):
-            bad = [
-                f"{p['kind']}: {p['detail'] or p['status']}"
-                for p in d["parts"]
-                if p["status"] != "ok"
-            ]
-            alarms.append(
-                {
-                    "kind": "device",
-                    "device_id": d["device_id"],
-                    "health": d["health"],
-                    "text": f"{d['label'] or d['role']} {HEALTH_NAMES[d['health']]}"
-                    + (f"（{'；'.join(bad)}）" if bad else ""),
-                }
-            )
+    return services, alarms
+
+
+def _help_alarm(h: dict[str, Any]) -> dict[str, Any]:
     return {
-        "hall": {"id": hall.id, "name": hall.name, "business_day": day},
-        "windows": windows,
-        "services": services,
-        "alarms": alarms,
-        "help_requests": help_requests,
-        "devices": devices,
+        "kind": "help_request",
+        "request_id": h["id"],
+        "text": f"{h['device_label'] or h['device_id']} 请求协助："
+        f"{HELP_KIND_NAMES.get(h['kind'], h['kind'])}"
+        + (f"（{h['message']}）" if h["message"] else ""),
+    }
+
+
+def _device_alarm(d: dict[str, Any]) -> dict[str, Any]:
+    bad = [f"{p['kind']}: {p['detail'] or p['status']}" for p in d["parts"] if p["status"] != "ok"]
+    return {
+        "kind": "device",
+        "device_id": d["device_id"],
+        "health": d["health"],
+        "text": f"{d['label'] or d['role']} {HEALTH_NAMES[d['health']]}"
+        + (f"（{'；'.join(bad)}）" if bad else ""),
     }
 
 
