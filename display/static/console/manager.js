@@ -458,16 +458,24 @@ const RENDER = { floor: renderFloor, steer: renderSteer, people: renderPeople, t
   audit: renderAudit, appointments: () => renderAppointments(body, hallId),
   accuracy: () => renderAccuracy(body, hallId) };
 
-async function show(name) {
+// Renders run one after another and a render for a tab no longer shown is skipped, so a slow
+// refresh of the floor can never land on top of the tab the manager has just opened.
+let rendering = Promise.resolve();
+
+function show(name) {
   tab = name;
   document.querySelectorAll("nav.tabs button").forEach((b) => {
     b.setAttribute("aria-selected", String(b.dataset.tab === name));
   });
-  try {
-    await RENDER[name]();
-  } catch (err) {
-    toast(err.message, "error");
-  }
+  rendering = rendering.then(async () => {
+    if (tab !== name) return;
+    try {
+      await RENDER[name]();
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  });
+  return rendering;
 }
 
 // Live tabs re-render on events; forms (steer, staff) are left alone while being edited.
