@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from queue_server.domain.events import EventRecord
-from queue_server.domain.tickets import TicketClass
+from queue_server.domain.tickets import OPEN_STATUSES, TicketClass
 from queue_server.eta import (
     Estimate,
     HallState,
@@ -30,7 +30,6 @@ from queue_server.eta import (
 from queue_server.service.rows import Hall, hall_from_row, iso, parse_iso, profile_of
 from queue_server.store.db import ReadTx
 
-OPEN_STATUSES = ("waiting", "not_arrived", "called", "serving", "held")
 REMOTE_SHOW_SHARE = 0.85
 """Chance that a remote ticket not yet checked in comes at all (no per-hall figure yet)."""
 CALL_GAP_LIMIT_S = 600.0

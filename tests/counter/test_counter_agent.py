@@ -5,30 +5,16 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import aiohttp.web
-import pytest
 
 from devices import Grade
 from kiosk.counter_client import StreamEvent
-from tests.counter.harness import EVALUATOR, KEYPAD, Counter, settle, start_server
+from tests.counter.harness import EVALUATOR, KEYPAD, Counter, settle
 from tests.screens.proxy import CuttableProxy
-
-
-@pytest.fixture
-async def counter(tmp_path: Path, aiohttp_server: Any) -> AsyncIterator[Counter]:
-    server = await start_server(tmp_path, aiohttp_server)
-    async with aiohttp.ClientSession() as http:
-        rig = Counter(server, http)
-        try:
-            yield rig
-        finally:
-            await rig.stop()
 
 
 async def evaluations(counter: Counter) -> list[dict[str, str]]:

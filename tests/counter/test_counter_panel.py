@@ -3,11 +3,8 @@ bytes, and the page shows what the LED and the keypad's LCD show."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
 from playwright.async_api import Browser, expect
 
@@ -15,20 +12,14 @@ from kiosk.counter import CounterAgent
 from kiosk.counter_config import CounterConfig, Link
 from kiosk.counter_panel import serve
 from tests.browser import browser
-from tests.counter.harness import Counter, settle, start_server
+from tests.counter.harness import Counter, settle
 
 __all__ = ["browser"]
 
 
 @pytest.fixture
-async def rig(tmp_path: Path, aiohttp_server: Any) -> AsyncIterator[Counter]:
-    server = await start_server(tmp_path, aiohttp_server)
-    async with aiohttp.ClientSession() as http:
-        counter = Counter(server, http)
-        try:
-            yield counter
-        finally:
-            await counter.stop()
+def rig(counter: Counter) -> Counter:
+    return counter
 
 
 async def simulated_agent(rig: Counter) -> CounterAgent:
