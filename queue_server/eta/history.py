@@ -18,7 +18,11 @@ from datetime import UTC, date, datetime, tzinfo
 from queue_server.domain.tickets import TicketClass
 
 MAX_SAMPLES = 400
-"""Service-time samples kept per service (the most recent ones)."""
+"""Service times per service whose mean is the current mean (the most recent ones)."""
+SHAPE_SAMPLES = 2000
+"""Service times per service whose distribution, scaled to the current mean, is what
+the simulation draws from: its shape is steadier than its scale, and a few hundred
+samples leave enough noise in the shape to bias the simulated waits."""
 MAX_OUTCOMES = 500
 """Recent estimate/actual pairs kept to calibrate the ranges."""
 MAX_FEATURE_OUTCOMES = 2000
@@ -52,7 +56,8 @@ class TicketRecord:
 
 @dataclass(frozen=True)
 class ServiceStats:
-    """Service-time samples (seconds, sorted) and per-service rates."""
+    """Service-time samples (seconds, sorted; the mean is ``mean_seconds``) and
+    per-service rates."""
 
     samples: tuple[float, ...]
     mean_seconds: float
@@ -103,6 +108,7 @@ EMPTY_HISTORY = History(services={}, arrivals_per_hour={})
 class _ServiceAcc:
     def __init__(self) -> None:
         self.samples: deque[float] = deque(maxlen=MAX_SAMPLES)
+        self.shape: deque[float] = deque(maxlen=SHAPE_SAMPLES)
         self.by_window: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
         self.called = 0
         self.wait_exposure = 0.0
@@ -230,6 +236,7 @@ class HistoryBuilder:
             return
         acc.finished += 1
         acc.samples.append(seconds)
+        acc.shape.append(seconds)
         if window_id is not None:
             cell = acc.by_window[window_id]
             cell[0] += seconds
@@ -294,8 +301,11 @@ class HistoryBuilder:
     def _stats(self, acc: _ServiceAcc) -> ServiceStats:
         if acc.cached is not None:
             return acc.cached
-        samples = tuple(sorted(acc.samples))
-        mean = sum(samples) / len(samples) if samples else DEFAULT_SERVICE_MINUTES * 60.0
+        recent = acc.samples
+        mean = math.fsum(recent) / len(recent) if recent else DEFAULT_SERVICE_MINUTES * 60.0
+        shape_mean = math.fsum(acc.shape) / len(acc.shape) if acc.shape else 0.0
+        scale = mean / shape_mean if shape_mean > 0 else 1.0
+        samples = tuple(x * scale for x in sorted(acc.shape))
         factors: dict[str, float] = {}
         cv2 = 1.0
         if len(samples) > 1 and mean > 0:
@@ -402,14 +412,41 @@ def residual_sample(samples: Sequence[float], elapsed: float, u: float, mean: fl
     long, from an exponential tail whose mean is the mean excess of the longest
     recorded services (memoryless when nothing is known).
     """
-    n = len(samples)
-    if n == 0:
+    if not samples:
         return -mean * math.log(1.0 - u)
+    start = bisect.bisect_right(samples, elapsed)
+    above = len(samples) - start
+    if above >= TAIL:
+        return samples[start + int(u * above)] - elapsed
+    return -_tail_mean(samples, mean) * math.log(1.0 - u)
+
+
+def residual_mean(
+    samples: Sequence[float],
+    elapsed: float,
+    mean: float,
+    prefix: Sequence[float] | None = None,
+) -> float:
+    """The expected value of :func:`residual_sample` over its uniform draw.
+
+    ``prefix`` (``itertools.accumulate`` of the samples, with a leading 0) saves the
+    sum over the longer samples when several are asked for.
+    """
+    if not samples:
+        return mean
+    n = len(samples)
     start = bisect.bisect_right(samples, elapsed)
     above = n - start
     if above >= TAIL:
-        return samples[start + int(u * above)] - elapsed
+        total = prefix[n] - prefix[start] if prefix is not None else math.fsum(samples[start:])
+        return total / above - elapsed
+    return _tail_mean(samples, mean)
+
+
+def _tail_mean(samples: Sequence[float], mean: float) -> float:
+    """Mean excess of the longest recorded services (the fitted tail's mean)."""
+    n = len(samples)
     m = min(n, TAIL)
     top = samples[n - m :]
     excess = sum(top) / m - top[0] if m > 1 else mean
-    return -max(excess, 0.1 * mean) * math.log(1.0 - u)
+    return max(excess, 0.1 * mean)

@@ -14,6 +14,7 @@ exact twin of the domain's ``choose_next``. The spread of the replications gives
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import random
 from collections.abc import Collection, Sequence
@@ -24,16 +25,25 @@ import numpy as np
 
 from queue_server.eta.chooser import APPOINTMENT, CLASS_CODE, GREEN, NO_SLOT, NORMAL, CallQueues
 from queue_server.eta.closed_form import gamma_interval
-from queue_server.eta.history import History, ServiceStats, residual_patience, residual_sample
+from queue_server.eta.history import (
+    History,
+    ServiceStats,
+    residual_mean,
+    residual_patience,
+    residual_sample,
+)
 from queue_server.eta.model import Estimate, HallState, Predictions, WindowMode
 
 EVENT_BUDGET = 4_000
 """Simulated calls per estimate across all replications (bounds the cost)."""
 
 MIN_REPLICATIONS = 6
-MAX_REPLICATIONS = 128
+MAX_REPLICATIONS = 512
 SMOOTH_BELOW = 40
 """With fewer replications the spread is pooled over tickets of similar expected wait."""
+CONTROL_FROM = 12
+"""From this many replications on, the mean is corrected by the work control variate
+(with fewer, the estimated slope is too noisy to gain)."""
 ARRIVAL_HORIZON_S = 4 * 3600.0
 HORIZON_S = 16 * 3600.0
 PAUSE_S = 10 * 60.0
@@ -46,6 +56,8 @@ _FREE, _ARRIVE, _OPEN = 0, 1, 2
 class _Service:
     samples: tuple[float, ...]
     mean: float
+    draw_mean: float
+    """The expected value of one drawn service time (the samples' mean)."""
     factors: dict[int, float]
     abandon_per_s: float
     hazard: tuple[float, ...]
@@ -164,7 +176,10 @@ class _Model:
         self.issuing_until = (
             sec(state.issuing_until) if state.issuing_until is not None else ARRIVAL_HORIZON_S
         )
+        self.lag = max(0, sum(1 for spans in self.intervals if spans) - 1)
+        """Calls between a ticket's call and its second control (see ``_replicate``)."""
         self.gaps = list(history.call_gaps)
+        self.gap_mean = math.fsum(self.gaps) / len(self.gaps) if self.gaps else 0.0
         local = now.astimezone(history.tz)
         self.hour0 = local.hour
         self.hour_offset = -(local.minute * 60 + local.second + local.microsecond / 1e6)
@@ -185,6 +200,9 @@ class _Model:
         return _Service(
             samples=stats.samples,
             mean=stats.mean_seconds,
+            draw_mean=math.fsum(stats.samples) / len(stats.samples)
+            if stats.samples
+            else stats.mean_seconds,
             factors={window_ids[w]: f for w, f in stats.window_factor.items() if w in window_ids},
             abandon_per_s=stats.abandon_per_minute / 60.0,
             hazard=stats.leave_hazard,
@@ -203,36 +221,47 @@ class _Model:
         return False
 
 
+# Draw channels: each kind of draw has its own stream of uniforms, so a mirrored run
+# pairs the i-th service time with the i-th service time of its twin even where the
+# two runs have taken different paths (more or fewer arrivals, another window free).
+SERVICE, OUTCOME, GAP, ARRIVAL, PATIENCE, LATE, TRANSFER, RESIDUAL = range(8)
+_CHANNELS = 8
+
+
 class _Draws:
     """Uniform draws for one replication; every second run mirrors the previous one.
 
-    A mirrored run uses ``1 - u`` wherever the previous run used ``u`` (antithetic
-    variates): a run with long services is paired with one with short services, which
-    cuts the Monte-Carlo noise of the mean for the same number of runs.
+    A mirrored run uses ``1 - u`` wherever the previous run used ``u`` for the same
+    purpose (antithetic variates): a run with long services is paired with one with
+    short services, which cuts the Monte-Carlo noise of the mean for the same number
+    of runs. Each purpose (:data:`SERVICE`, :data:`ARRIVAL`, ...) keeps its own
+    sequence, so the pairing survives the runs drifting apart.
     """
 
     def __init__(self, source: random.Random) -> None:
         self.source = source
-        self.recorded: list[float] = []
-        self.replay: list[float] = []
-        self.position = 0
+        self.recorded: list[list[float]] = [[] for _ in range(_CHANNELS)]
+        self.replay: list[list[float]] = [[] for _ in range(_CHANNELS)]
+        self.position = [0] * _CHANNELS
 
     def start(self, mirror: bool) -> None:
-        self.replay = self.recorded if mirror else []
-        self.recorded = []
-        self.position = 0
+        self.replay = self.recorded if mirror else [[] for _ in range(_CHANNELS)]
+        self.recorded = [[] for _ in range(_CHANNELS)]
+        self.position = [0] * _CHANNELS
 
-    def random(self) -> float:
-        if self.position < len(self.replay):
-            u = 1.0 - self.replay[self.position]
-            self.position += 1
+    def random(self, channel: int) -> float:
+        position = self.position[channel]
+        replay = self.replay[channel]
+        if position < len(replay):
+            self.position[channel] = position + 1
+            u = 1.0 - replay[position]
             return u if u < 1.0 else 0.9999999999999999
         u = self.source.random()
-        self.recorded.append(u)
+        self.recorded[channel].append(u)
         return u
 
-    def expovariate(self, rate: float) -> float:
-        return -math.log(1.0 - self.random()) / rate
+    def expovariate(self, rate: float, channel: int) -> float:
+        return -math.log(1.0 - self.random(channel)) / rate
 
 
 def _normal_overtakes(model: _Model) -> list[bool]:
@@ -291,16 +320,16 @@ class _ArrivalStream:
             if total <= 0:
                 t = seg_end
                 continue
-            candidate = t + rnd.expovariate(total)
+            candidate = t + rnd.expovariate(total, ARRIVAL)
             if candidate >= seg_end:
                 t = seg_end
                 continue
-            u = rnd.random() * total
+            u = rnd.random(ARRIVAL) * total
             for cumulative, code, green in mix:
                 if u < cumulative:
-                    return candidate, code, GREEN if rnd.random() < green else NORMAL
+                    return candidate, code, GREEN if rnd.random(ARRIVAL) < green else NORMAL
             _, code, green = mix[-1]
-            return candidate, code, GREEN if rnd.random() < green else NORMAL
+            return candidate, code, GREEN if rnd.random(ARRIVAL) < green else NORMAL
         return None
 
 
@@ -332,6 +361,18 @@ class _Template:
         for w, profile in enumerate(model.profiles):
             for service in profile:
                 self.servers[service].append(w)
+        self.residual_means: list[float] = []
+        prefixes: dict[int, list[float]] = {}
+        for w, cur in enumerate(model.current):
+            if cur is None:
+                self.residual_means.append(0.0)
+                continue
+            svc = model.services[cur[0]]
+            prefix = prefixes.get(cur[0])
+            if prefix is None:
+                prefix = prefixes[cur[0]] = list(itertools.accumulate(svc.samples, initial=0.0))
+            expected = residual_mean(svc.samples, cur[1], svc.mean, prefix)
+            self.residual_means.append(expected * svc.factors.get(w, 1.0))
 
 
 def _replicate(
@@ -340,8 +381,19 @@ def _replicate(
     rnd: _Draws,
     tracked: Sequence[int],
     immortal: Collection[int],
-) -> tuple[list[float], int]:
-    """One run; the call time (seconds, NaN if never) of each initial ticket, and its cost."""
+) -> tuple[list[float], list[tuple[float, float]], int]:
+    """One run: each initial ticket's call time (seconds, NaN if never), its controls,
+    and the run's cost in calls.
+
+    The work drawn so far (remaining and new service times, pauses between calls)
+    minus its expectation under the simulation's own sampling has expectation exactly
+    zero at any call (every draw is centred on what was known when it was made;
+    optional stopping), while runs that drew long services call late. A ticket's two
+    controls are that value at its own call and ``model.lag`` calls earlier (the
+    services started in between are mostly still running when it is called, so they
+    barely move its wait). :func:`_control_adjusted` uses them to take most of the
+    sampling noise out of the mean.
+    """
     n_windows = len(model.profiles)
     queues = template.queues.copy()
     services = model.services
@@ -349,6 +401,9 @@ def _replicate(
     initial = model.initial
     n_initial = len(initial)
     called = [math.nan] * n_initial
+    call_number = [0] * n_initial
+    work = 0.0
+    work_log: list[float] = []
     origin = list(template.index)
     by_index: dict[int, int] = {idx: k for k, idx in enumerate(origin) if idx >= 0}
     is_probe = [ini.probe for ini in initial]
@@ -364,17 +419,19 @@ def _replicate(
         if rate > 0 and not ini.probe and ini.klass != APPOINTMENT:
             hazard = services[ini.service].hazard
             if hazard:
-                deadline[idx] = residual_patience(hazard, max(0.0, -ini.arrived), rnd.random())
+                deadline[idx] = residual_patience(
+                    hazard, max(0.0, -ini.arrived), rnd.random(PATIENCE)
+                )
             else:
-                deadline[idx] = rnd.expovariate(rate)
+                deadline[idx] = rnd.expovariate(rate, PATIENCE)
     for k in template.late:
         ini = initial[k]
-        if k not in immortal and rnd.random() >= ini.probability:
+        if k not in immortal and rnd.random(LATE) >= ini.probability:
             continue
         scheduled[k] = True
         at = ini.check_in if ini.check_in is not None and ini.check_in >= 0 else -1.0
         if at < 0:
-            at = rnd.random() * CHECK_IN_SPREAD_S
+            at = rnd.random(LATE) * CHECK_IN_SPREAD_S
         counter += 1
         events.append((at, counter, _ARRIVE, k))
     stream = template.stream
@@ -394,9 +451,11 @@ def _replicate(
             continue
         service, elapsed, arrived = cur
         svc = services[service]
-        left = residual_sample(svc.samples, elapsed, rnd.random(), svc.mean)
+        left = residual_sample(svc.samples, elapsed, rnd.random(RESIDUAL), svc.mean)
+        left *= svc.factors.get(w, 1.0)
+        work += left - template.residual_means[w]
         counter += 1
-        events.append((left * svc.factors.get(w, 1.0), counter, _FREE, w))
+        events.append((left, counter, _FREE, w))
         running[w] = (service, arrived)
         idle[w] = False
     heapq.heapify(events)
@@ -406,11 +465,13 @@ def _replicate(
     calls = 0
     next_seq = model.next_seq
     gaps = model.gaps
+    gap_mean = model.gap_mean
 
     def settle(k: int, t: float) -> None:
         nonlocal remaining
         if math.isnan(called[k]):
             called[k] = t
+            call_number[k] = calls
             if k in tracked_set:
                 remaining -= 1
 
@@ -435,7 +496,7 @@ def _replicate(
     always = [spans == [(-math.inf, math.inf)] for spans in model.intervals]
 
     def try_call(w: int, t: float) -> None:
-        nonlocal counter, calls, remaining
+        nonlocal counter, calls, remaining, work
         if not always[w] and not model.callable_at(w, t):
             idle[w] = True
             return
@@ -446,32 +507,37 @@ def _replicate(
                 return
             queues.take(index)
             calls += 1
+            work_log.append(work)
             if queues.left or ghosts[queues.service[index]]:
                 flush_ghosts(t, index)
             k = by_index.get(index, -1)
             if k >= 0:
                 if math.isnan(called[k]):
                     called[k] = t
+                    call_number[k] = calls
                     if k in tracked_set:
                         remaining -= 1
                 if is_probe[k]:
                     continue
             service = queues.service[index]
             svc = services[service]
-            if svc.no_show > 0 and rnd.random() < svc.no_show:
+            if svc.no_show > 0 and rnd.random(OUTCOME) < svc.no_show:
                 duration = svc.no_show_s
                 running[w] = (-1, 0.0)
             else:
                 samples = svc.samples
                 if samples:
-                    duration = samples[int(rnd.random() * len(samples))]
+                    duration = samples[int(rnd.random(SERVICE) * len(samples))]
                 else:
-                    duration = rnd.expovariate(1.0 / svc.mean)
-                if svc.factors:
-                    duration *= svc.factors.get(w, 1.0)
+                    duration = rnd.expovariate(1.0 / svc.mean, SERVICE)
+                factor = svc.factors.get(w, 1.0) if svc.factors else 1.0
+                duration *= factor
+                work += duration - svc.draw_mean * factor
                 running[w] = (service, queues.arrived[index])
             if gaps:
-                duration += gaps[int(rnd.random() * len(gaps))]
+                gap = gaps[int(rnd.random(GAP) * len(gaps))]
+                work += gap - gap_mean
+                duration += gap
             counter += 1
             heapq.heappush(events, (t + duration, counter, _FREE, w))
             idle[w] = False
@@ -490,8 +556,8 @@ def _replicate(
             running[w] = (-1, 0.0)
             if service >= 0:
                 svc = services[service]
-                if svc.transfer > 0 and rnd.random() < svc.transfer:
-                    u = rnd.random()
+                if svc.transfer > 0 and rnd.random(TRANSFER) < svc.transfer:
+                    u = rnd.random(TRANSFER)
                     target = next((c for p, c in svc.transfer_to if u < p), svc.transfer_to[-1][1])
                     next_seq += 1
                     keep = model.policy.keep_arrival_on_transfer
@@ -524,9 +590,9 @@ def _replicate(
             svc = services[service]
             leave = math.inf
             if svc.hazard:
-                leave = t + residual_patience(svc.hazard, 0.0, rnd.random())
+                leave = t + residual_patience(svc.hazard, 0.0, rnd.random(PATIENCE))
             elif svc.abandon_per_s > 0:
-                leave = t + rnd.expovariate(svc.abandon_per_s)
+                leave = t + rnd.expovariate(svc.abandon_per_s, PATIENCE)
             queues.add(service, klass, t, next_seq, deadline=leave)
             candidates = servers[service]
             upcoming = stream.next_after(t, rnd)
@@ -536,7 +602,12 @@ def _replicate(
         for w in candidates:
             if idle[w]:
                 try_call(w, t)
-    return called, calls
+    lag = model.lag
+    controls = [
+        (work_log[j - 1], work_log[max(0, j - 1 - lag)]) if j > 0 else (0.0, 0.0)
+        for j in call_number
+    ]
+    return called, controls, calls
 
 
 def _quantile_levels(k: int) -> tuple[float, float]:
@@ -546,11 +617,52 @@ def _quantile_levels(k: int) -> tuple[float, float]:
     return min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
 
 
-def _summarise(samples: np.ndarray) -> Estimate:
+def _control_adjusted(waits: np.ndarray, controls: np.ndarray) -> np.ndarray:
+    """Each column's mean wait in minutes, with the noise its controls explain removed.
+
+    ``waits`` (runs x tickets) and ``controls`` (runs x tickets x 2) are in seconds. A
+    ticket called in every run gets the control-variate mean ``mean(wait) - beta .
+    mean(controls)``, with ``beta`` the least-squares slopes of its wait on its two
+    controls across the runs (their true expectation is zero; antithetic twins are
+    averaged first, since only the pairs are independent); it is never below zero. A
+    ticket some run did not call, or fewer than :data:`CONTROL_FROM` runs, keep the
+    plain mean.
+    """
+    valid = ~np.isnan(waits)
+    counts = valid.sum(axis=0)
+    totals = np.where(valid, waits, 0.0).sum(axis=0)
+    plain = np.divide(totals, counts, out=np.full(waits.shape[1], np.nan), where=counts > 0)
+    if waits.shape[0] < CONTROL_FROM:
+        result: np.ndarray = plain / 60.0
+        return result
+    full = valid.all(axis=0)
+    w = np.where(full, waits, 0.0)
+    x = np.where(full[None, :, None], controls, 0.0)
+    if w.shape[0] % 2 == 0:
+        w = (w[0::2] + w[1::2]) / 2.0
+        x = (x[0::2] + x[1::2]) / 2.0
+    w_mean, x_mean = w.mean(axis=0), x.mean(axis=0)
+    dw, dx = w - w_mean, x - x_mean
+    a = (dx[..., 0] ** 2).sum(axis=0)
+    b = (dx[..., 0] * dx[..., 1]).sum(axis=0)
+    d = (dx[..., 1] ** 2).sum(axis=0)
+    e = (dx[..., 0] * dw).sum(axis=0)
+    f = (dx[..., 1] * dw).sum(axis=0)
+    det = a * d - b * b
+    both = det > 1e-9 * a * d
+    safe = np.where(both, det, 1.0)
+    one = np.divide(e, a, out=np.zeros_like(a), where=a > 0)
+    beta0 = np.where(both, (d * e - b * f) / safe, one)
+    beta1 = np.where(both, (a * f - b * e) / safe, 0.0)
+    adjusted = np.maximum(w_mean - beta0 * x_mean[:, 0] - beta1 * x_mean[:, 1], 0.0)
+    means: np.ndarray = np.where(full, adjusted, plain) / 60.0
+    return means
+
+
+def _summarise(samples: np.ndarray, mean: float) -> Estimate:
     values = samples[~np.isnan(samples)] / 60.0
     if values.size == 0:
         return Estimate(math.nan, math.nan, math.nan)
-    mean = float(values.mean())
     if values.size >= SMOOTH_BELOW:
         lo_level, hi_level = _quantile_levels(int(values.size))
         low, high = np.quantile(values, [lo_level, hi_level])
@@ -559,16 +671,19 @@ def _summarise(samples: np.ndarray) -> Estimate:
     return Estimate(mean, min(low_g, mean), max(high_g, mean))
 
 
-def _pooled(matrix: np.ndarray, columns: Sequence[int]) -> list[Estimate]:
-    """Estimates with the variance pooled over neighbours in expected wait."""
-    sub = matrix[:, list(columns)] / 60.0
+def _pooled(matrix: np.ndarray, means: np.ndarray) -> list[Estimate]:
+    """Estimates with the variance pooled over neighbours in expected wait.
+
+    ``matrix`` holds the tracked columns (seconds), ``means`` their means (minutes).
+    """
+    sub = matrix / 60.0
     valid = ~np.isnan(sub)
     counts = valid.sum(axis=0)
     filled = np.where(valid, sub, 0.0)
-    means = np.divide(
+    plain = np.divide(
         filled.sum(axis=0), counts, out=np.full(sub.shape[1], np.nan), where=counts > 0
     )
-    dev = np.where(valid, sub - means, 0.0)
+    dev = np.where(valid, sub - plain, 0.0)
     var = np.divide((dev**2).sum(axis=0), counts - 1, out=np.zeros(sub.shape[1]), where=counts > 1)
     order = np.argsort(np.nan_to_num(means, nan=np.inf), kind="stable")
     half = 7
@@ -611,24 +726,29 @@ def simulate(
         immortal = ()
     template = _Template(model)
     runs: list[list[float]] = []
+    controls: list[list[tuple[float, float]]] = []
     rnd.start(mirror=False)
-    first, cost = _replicate(model, template, rnd, tracked, immortal)
+    first, control, cost = _replicate(model, template, rnd, tracked, immortal)
     runs.append(first)
+    controls.append(control)
     if replications is None:
         replications = EVENT_BUDGET // max(1, cost)
         replications = min(MAX_REPLICATIONS, max(MIN_REPLICATIONS, replications))
         replications += replications % 2
     while len(runs) < replications:
         rnd.start(mirror=len(runs) % 2 == 1)
-        runs.append(_replicate(model, template, rnd, tracked, immortal)[0])
-    matrix = np.array(runs, dtype=float)
+        called, control, _ = _replicate(model, template, rnd, tracked, immortal)
+        runs.append(called)
+        controls.append(control)
+    matrix = np.array(runs, dtype=float)[:, tracked]
+    means = _control_adjusted(matrix, np.array(controls, dtype=float)[:, tracked])
     tickets: dict[str, Estimate] = {}
     services: dict[str, Estimate] = {}
     n_real = len(model.ticket_ids)
     if len(runs) < SMOOTH_BELOW and len(tracked) > 1:
-        estimates = _pooled(matrix, tracked)
+        estimates = _pooled(matrix, means)
     else:
-        estimates = [_summarise(matrix[:, k]) for k in tracked]
+        estimates = [_summarise(matrix[:, j], float(means[j])) for j in range(len(tracked))]
     for k, estimate in zip(tracked, estimates, strict=True):
         if k < n_real:
             tickets[model.ticket_ids[k]] = estimate
