@@ -7,8 +7,9 @@ included, since green tickets overtake), the remote and booked tickets that chec
 (or not), people who leave, no-shows at the call, transfers to a second service, and
 follows every window's planned hours (lunch breaks, staggered openings; a window that
 is open at closing time serves the rest). Windows call with :class:`CallQueues`, the
-exact twin of the domain's ``choose_next``. The spread of the replications gives the
-90% interval.
+exact twin of the domain's ``choose_next``. The replications' mean, corrected by a
+control variate, is the estimate and their spread gives the 90% interval
+(:mod:`.replications`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,17 @@ from datetime import datetime
 import numpy as np
 
 from queue_server.eta.chooser import APPOINTMENT, CLASS_CODE, GREEN, NO_SLOT, NORMAL, CallQueues
-from queue_server.eta.closed_form import gamma_interval
+from queue_server.eta.draws import (
+    ARRIVAL,
+    GAP,
+    LATE,
+    OUTCOME,
+    PATIENCE,
+    RESIDUAL,
+    SERVICE,
+    TRANSFER,
+    Draws,
+)
 from queue_server.eta.history import (
     History,
     ServiceStats,
@@ -33,17 +44,13 @@ from queue_server.eta.history import (
     residual_sample,
 )
 from queue_server.eta.model import Estimate, HallState, Predictions, WindowMode
+from queue_server.eta.replications import SMOOTH_BELOW, control_adjusted, pooled, summarise
 
 EVENT_BUDGET = 4_000
 """Simulated calls per estimate across all replications (bounds the cost)."""
 
 MIN_REPLICATIONS = 6
 MAX_REPLICATIONS = 512
-SMOOTH_BELOW = 40
-"""With fewer replications the spread is pooled over tickets of similar expected wait."""
-CONTROL_FROM = 12
-"""From this many replications on, the mean is corrected by the work control variate
-(with fewer, the estimated slope is too noisy to gain)."""
 ARRIVAL_HORIZON_S = 4 * 3600.0
 HORIZON_S = 16 * 3600.0
 PAUSE_S = 10 * 60.0
@@ -221,49 +228,6 @@ class _Model:
         return False
 
 
-# Draw channels: each kind of draw has its own stream of uniforms, so a mirrored run
-# pairs the i-th service time with the i-th service time of its twin even where the
-# two runs have taken different paths (more or fewer arrivals, another window free).
-SERVICE, OUTCOME, GAP, ARRIVAL, PATIENCE, LATE, TRANSFER, RESIDUAL = range(8)
-_CHANNELS = 8
-
-
-class _Draws:
-    """Uniform draws for one replication; every second run mirrors the previous one.
-
-    A mirrored run uses ``1 - u`` wherever the previous run used ``u`` for the same
-    purpose (antithetic variates): a run with long services is paired with one with
-    short services, which cuts the Monte-Carlo noise of the mean for the same number
-    of runs. Each purpose (:data:`SERVICE`, :data:`ARRIVAL`, ...) keeps its own
-    sequence, so the pairing survives the runs drifting apart.
-    """
-
-    def __init__(self, source: random.Random) -> None:
-        self.source = source
-        self.recorded: list[list[float]] = [[] for _ in range(_CHANNELS)]
-        self.replay: list[list[float]] = [[] for _ in range(_CHANNELS)]
-        self.position = [0] * _CHANNELS
-
-    def start(self, mirror: bool) -> None:
-        self.replay = self.recorded if mirror else [[] for _ in range(_CHANNELS)]
-        self.recorded = [[] for _ in range(_CHANNELS)]
-        self.position = [0] * _CHANNELS
-
-    def random(self, channel: int) -> float:
-        position = self.position[channel]
-        replay = self.replay[channel]
-        if position < len(replay):
-            self.position[channel] = position + 1
-            u = 1.0 - replay[position]
-            return u if u < 1.0 else 0.9999999999999999
-        u = self.source.random()
-        self.recorded[channel].append(u)
-        return u
-
-    def expovariate(self, rate: float, channel: int) -> float:
-        return -math.log(1.0 - self.random(channel)) / rate
-
-
 def _normal_overtakes(model: _Model) -> list[bool]:
     """Whether a normal walk-in of each service can be called before a waiting ticket.
 
@@ -312,7 +276,7 @@ class _ArrivalStream:
             stop += 3600.0
             hour += 1
 
-    def next_after(self, t: float, rnd: _Draws) -> tuple[float, int, int] | None:
+    def next_after(self, t: float, rnd: Draws) -> tuple[float, int, int] | None:
         """The first arrival after ``t``: (time, service, class), or None."""
         for seg_end, total, mix in self.segments:
             if seg_end <= t:
@@ -378,7 +342,7 @@ class _Template:
 def _replicate(
     model: _Model,
     template: _Template,
-    rnd: _Draws,
+    rnd: Draws,
     tracked: Sequence[int],
     immortal: Collection[int],
 ) -> tuple[list[float], list[tuple[float, float]], int]:
@@ -391,7 +355,7 @@ def _replicate(
     optional stopping), while runs that drew long services call late. A ticket's two
     controls are that value at its own call and ``model.lag`` calls earlier (the
     services started in between are mostly still running when it is called, so they
-    barely move its wait). :func:`_control_adjusted` uses them to take most of the
+    barely move its wait). :func:`.replications.control_adjusted` uses them to take most of the
     sampling noise out of the mean.
     """
     n_windows = len(model.profiles)
@@ -610,101 +574,6 @@ def _replicate(
     return called, controls, calls
 
 
-def _quantile_levels(k: int) -> tuple[float, float]:
-    """Sample-quantile levels whose order statistics cover 90% of a new draw."""
-    lo = (0.05 * (k + 1) - 1.0) / max(1, k - 1)
-    hi = (0.95 * (k + 1) - 1.0) / max(1, k - 1)
-    return min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
-
-
-def _control_adjusted(waits: np.ndarray, controls: np.ndarray) -> np.ndarray:
-    """Each column's mean wait in minutes, with the noise its controls explain removed.
-
-    ``waits`` (runs x tickets) and ``controls`` (runs x tickets x 2) are in seconds. A
-    ticket called in every run gets the control-variate mean ``mean(wait) - beta .
-    mean(controls)``, with ``beta`` the least-squares slopes of its wait on its two
-    controls across the runs (their true expectation is zero; antithetic twins are
-    averaged first, since only the pairs are independent); it is never below zero. A
-    ticket some run did not call, or fewer than :data:`CONTROL_FROM` runs, keep the
-    plain mean.
-    """
-    valid = ~np.isnan(waits)
-    counts = valid.sum(axis=0)
-    totals = np.where(valid, waits, 0.0).sum(axis=0)
-    plain = np.divide(totals, counts, out=np.full(waits.shape[1], np.nan), where=counts > 0)
-    if waits.shape[0] < CONTROL_FROM:
-        result: np.ndarray = plain / 60.0
-        return result
-    full = valid.all(axis=0)
-    w = np.where(full, waits, 0.0)
-    x = np.where(full[None, :, None], controls, 0.0)
-    if w.shape[0] % 2 == 0:
-        w = (w[0::2] + w[1::2]) / 2.0
-        x = (x[0::2] + x[1::2]) / 2.0
-    w_mean, x_mean = w.mean(axis=0), x.mean(axis=0)
-    dw, dx = w - w_mean, x - x_mean
-    a = (dx[..., 0] ** 2).sum(axis=0)
-    b = (dx[..., 0] * dx[..., 1]).sum(axis=0)
-    d = (dx[..., 1] ** 2).sum(axis=0)
-    e = (dx[..., 0] * dw).sum(axis=0)
-    f = (dx[..., 1] * dw).sum(axis=0)
-    det = a * d - b * b
-    both = det > 1e-9 * a * d
-    safe = np.where(both, det, 1.0)
-    one = np.divide(e, a, out=np.zeros_like(a), where=a > 0)
-    beta0 = np.where(both, (d * e - b * f) / safe, one)
-    beta1 = np.where(both, (a * f - b * e) / safe, 0.0)
-    adjusted = np.maximum(w_mean - beta0 * x_mean[:, 0] - beta1 * x_mean[:, 1], 0.0)
-    means: np.ndarray = np.where(full, adjusted, plain) / 60.0
-    return means
-
-
-def _summarise(samples: np.ndarray, mean: float) -> Estimate:
-    values = samples[~np.isnan(samples)] / 60.0
-    if values.size == 0:
-        return Estimate(math.nan, math.nan, math.nan)
-    if values.size >= SMOOTH_BELOW:
-        lo_level, hi_level = _quantile_levels(int(values.size))
-        low, high = np.quantile(values, [lo_level, hi_level])
-        return Estimate(mean, min(float(low), mean), max(float(high), mean))
-    low_g, high_g = gamma_interval(mean, float(values.std(ddof=1)) if values.size > 1 else 0.0)
-    return Estimate(mean, min(low_g, mean), max(high_g, mean))
-
-
-def _pooled(matrix: np.ndarray, means: np.ndarray) -> list[Estimate]:
-    """Estimates with the variance pooled over neighbours in expected wait.
-
-    ``matrix`` holds the tracked columns (seconds), ``means`` their means (minutes).
-    """
-    sub = matrix / 60.0
-    valid = ~np.isnan(sub)
-    counts = valid.sum(axis=0)
-    filled = np.where(valid, sub, 0.0)
-    plain = np.divide(
-        filled.sum(axis=0), counts, out=np.full(sub.shape[1], np.nan), where=counts > 0
-    )
-    dev = np.where(valid, sub - plain, 0.0)
-    var = np.divide((dev**2).sum(axis=0), counts - 1, out=np.zeros(sub.shape[1]), where=counts > 1)
-    order = np.argsort(np.nan_to_num(means, nan=np.inf), kind="stable")
-    half = 7
-    smooth = np.empty_like(var)
-    ranked = var[order]
-    cumulative = np.concatenate(([0.0], np.cumsum(ranked)))
-    n = ranked.size
-    for pos in range(n):
-        lo, hi = max(0, pos - half), min(n, pos + half + 1)
-        smooth[order[pos]] = (cumulative[hi] - cumulative[lo]) / (hi - lo)
-    out = []
-    for j in range(sub.shape[1]):
-        mean = float(means[j])
-        if not math.isfinite(mean):
-            out.append(Estimate(math.nan, math.nan, math.nan))
-            continue
-        low, high = gamma_interval(mean, math.sqrt(float(smooth[j])))
-        out.append(Estimate(mean, min(low, mean), max(high, mean)))
-    return out
-
-
 def simulate(
     state: HallState,
     history: History,
@@ -716,7 +585,7 @@ def simulate(
 ) -> Predictions:
     """The simulation predictor; ``only`` restricts the work to some tickets."""
     model = _Model(state, history, now, with_probes=only is None)
-    rnd = _Draws(random.Random(rng_seed))
+    rnd = Draws(random.Random(rng_seed))
     if only is not None:
         wanted = set(only)
         tracked = [k for k, tid in enumerate(model.ticket_ids) if tid in wanted]
@@ -741,14 +610,14 @@ def simulate(
         runs.append(called)
         controls.append(control)
     matrix = np.array(runs, dtype=float)[:, tracked]
-    means = _control_adjusted(matrix, np.array(controls, dtype=float)[:, tracked])
+    means = control_adjusted(matrix, np.array(controls, dtype=float)[:, tracked])
     tickets: dict[str, Estimate] = {}
     services: dict[str, Estimate] = {}
     n_real = len(model.ticket_ids)
     if len(runs) < SMOOTH_BELOW and len(tracked) > 1:
-        estimates = _pooled(matrix, means)
+        estimates = pooled(matrix, means)
     else:
-        estimates = [_summarise(matrix[:, j], float(means[j])) for j in range(len(tracked))]
+        estimates = [summarise(matrix[:, j], float(means[j])) for j in range(len(tracked))]
     for k, estimate in zip(tracked, estimates, strict=True):
         if k < n_real:
             tickets[model.ticket_ids[k]] = estimate

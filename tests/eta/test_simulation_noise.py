@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from queue_server.eta import HallState, predict
 from queue_server.eta.history import residual_mean, residual_sample
-from queue_server.eta.simulate import CONTROL_FROM, _control_adjusted
+from queue_server.eta.replications import CONTROL_FROM, control_adjusted
 from tests.eta.halls import NOW, busy_windows, exponential_history, queue
 
 SECONDS = st.floats(min_value=1.0, max_value=3600.0, allow_nan=False)
@@ -57,7 +57,7 @@ def test_control_adjusted_mean_removes_what_the_controls_explain(
     runs = 2 * CONTROL_FROM
     controls = rng.normal(0.0, 60.0, size=(runs, 1, 2))
     waits = intercept + controls[..., 0] * slopes[0] + controls[..., 1] * slopes[1]
-    means = _control_adjusted(waits, controls)
+    means = control_adjusted(waits, controls)
     assert means[0] * 60.0 == pytest.approx(max(intercept, 0.0), rel=1e-6, abs=1e-6)
 
 
@@ -66,10 +66,10 @@ def test_control_adjusted_keeps_the_plain_mean_where_it_cannot_correct() -> None
     controls = rng.normal(0.0, 60.0, size=(2 * CONTROL_FROM, 2, 2))
     waits = 600.0 + controls[..., 0]
     waits[3, 1] = math.nan  # one run never called the second ticket
-    means = _control_adjusted(waits, controls)
+    means = control_adjusted(waits, controls)
     assert means[0] == pytest.approx(10.0)
     assert means[1] == pytest.approx(float(np.nanmean(waits[:, 1])) / 60.0)
-    few = _control_adjusted(waits[:4, :1], controls[:4, :1])
+    few = control_adjusted(waits[:4, :1], controls[:4, :1])
     assert few[0] == pytest.approx(float(waits[:4, 0].mean()) / 60.0)
 
 
