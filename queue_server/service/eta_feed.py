@@ -4,7 +4,8 @@
 ticket, and the rows behind the events that arrived since the last refresh).
 :class:`HallFeed` turns the past into a ``HistoryBuilder`` - first from the stored tickets
 of the last days, then from the hall's events one by one - and the present into a
-``HallState``. It is plain synchronous code: the live estimator runs it in a worker thread.
+``HallState``. It is plain synchronous code, run where the predictor runs
+(``service/eta_worker.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,9 +41,11 @@ TICKET_COLUMNS = (
 )
 """What a refresh reads of a ticket (a queue of thousands is read at every refresh)."""
 SIMULATED_QUEUE = 2000
-"""At most this many waiting tickets of a hall (the oldest) go into a simulation. A longer
-queue would cost the server's own process more per refresh than the estimate is worth;
-services with tickets beyond it keep the closed form (see ``HallRows.beyond``)."""
+"""By default at most this many waiting tickets of a hall (the oldest) go into a
+simulation (``simulated_queue`` in the settings): a longer queue would keep the predictor
+busy for seconds per refresh. Services with tickets beyond it keep the closed form (see
+``HallRows.beyond``)."""
+END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 WINDOW_MODES = {"open": WindowMode.OPEN, "paused": WindowMode.PAUSED, "closed": WindowMode.CLOSED}
 
 
@@ -58,10 +61,15 @@ class HallRows:
     newest_event_id: int
     beyond: frozenset[str] = frozenset()
     """Services with waiting tickets left out of the simulation (queue over the cap)."""
+    newest_at: datetime | None = None
+    """When the newest event of the read happened (a refresh never predates its state)."""
 
 
-def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows | None:
-    """The hall's schedule, windows, open tickets and the named tickets (None: no hall)."""
+def read_hall(
+    tx: ReadTx, hall_id: str, ticket_ids: Iterable[str], cap: int = SIMULATED_QUEUE
+) -> HallRows | None:
+    """The hall's schedule, windows, open tickets (at most ``cap`` waiting, the oldest) and
+    the named tickets (None: no hall)."""
     row = tx.one("SELECT * FROM halls WHERE id = ?", (hall_id,))
     if row is None:
         return None
@@ -74,9 +82,9 @@ def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows |
     open_tickets += tx.all(
         f"SELECT {TICKET_COLUMNS} FROM tickets WHERE hall_id = ?"  # noqa: S608
         " AND status IN ('waiting', 'not_arrived') ORDER BY arrived_at, n LIMIT ?",
-        (hall_id, SIMULATED_QUEUE),
+        (hall_id, cap),
     )
-    beyond = _left_out(tx, hall_id, open_tickets)
+    beyond = _left_out(tx, hall_id, open_tickets, cap)
     touched = {r["id"]: r for r in open_tickets}
     wanted = sorted(set(ticket_ids) - set(touched))
     for start in range(0, len(wanted), 500):
@@ -85,7 +93,9 @@ def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows |
         sql = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({marks})"  # noqa: S608
         for r in tx.all(sql, chunk):
             touched[r["id"]] = r
-    newest = tx.one("SELECT COALESCE(MAX(id), 0) AS id FROM events WHERE hall_id = ?", (hall_id,))
+    newest = tx.one(
+        "SELECT id, at FROM events WHERE hall_id = ? ORDER BY id DESC LIMIT 1", (hall_id,)
+    )
     return HallRows(
         hall_from_row(row),
         windows,
@@ -93,16 +103,17 @@ def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows |
         touched,
         int(newest["id"]) if newest else 0,
         beyond,
+        _at(newest["at"]) if newest else None,
     )
 
 
-def _left_out(tx: ReadTx, hall_id: str, read: list[dict[str, Any]]) -> frozenset[str]:
+def _left_out(tx: ReadTx, hall_id: str, read: list[dict[str, Any]], cap: int) -> frozenset[str]:
     """Services with more waiting tickets than were read (the queue counts say how many)."""
     seen: dict[str, int] = {}
     for r in read:
         if r["status"] in ("waiting", "not_arrived"):
             seen[r["service_id"]] = seen.get(r["service_id"], 0) + 1
-    if sum(seen.values()) < SIMULATED_QUEUE:
+    if sum(seen.values()) < cap:
         return frozenset()
     totals = tx.all(
         "SELECT service_id, SUM(n) AS n FROM queue_counts WHERE hall_id = ?"
@@ -173,14 +184,20 @@ class HallFeed:
         tz: ZoneInfo,
         rows: Sequence[dict[str, Any]],
         event_id: int,
-        now: datetime,
+        now: datetime | None = None,
     ) -> HallFeed:
-        """A feed that knows the stored tickets (``read_past``) up to ``event_id``."""
+        """A feed that knows the stored tickets (``read_past``) up to ``event_id``.
+
+        ``now`` cuts off what was stamped at or after it; the live estimator leaves it out:
+        whatever the read found stored has happened, even if the clock the refresh was
+        asked at is a moment older than the read.
+        """
+        cut = now or END_OF_TIME
         feed = cls(hall_id, HistoryBuilder(tz), event_id)
         by_window: dict[str, list[TicketRecord]] = {}
         for row in rows:
             record = _record(row)
-            feed.builder.add(record, now)
+            feed.builder.add(record, cut)
             if row["status"] in OPEN_STATUSES:
                 feed.open[row["id"]] = _Open(
                     record.service_id, record.issued_at, record.called_at, record.started_at
@@ -188,7 +205,7 @@ class HallFeed:
             if record.window_id is not None and record.called_at is not None:
                 by_window.setdefault(record.window_id, []).append(record)
         for window_id, calls in by_window.items():
-            calls.sort(key=lambda r: r.called_at or now)
+            calls.sort(key=lambda r: r.called_at or cut)
             for before, after in itertools.pairwise(calls):
                 feed._gap(before.finished_at, after.issued_at, after.called_at)
             if calls[-1].finished_at is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import threading
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
@@ -19,7 +21,7 @@ from queue_server.app import create_app
 from queue_server.config import Settings
 from queue_server.domain.events import EventRecord
 from queue_server.eta import HallState, History, Predictions, predict
-from queue_server.service import eta_feed
+from queue_server.service import live_eta
 from tests.queue_server.conftest import FakeClock, Hall, MakeHall
 from tests.queue_server.site import test_site
 
@@ -225,10 +227,9 @@ async def test_called_tickets_teach_the_correction_with_the_state_they_were_issu
 
 
 async def test_a_queue_longer_than_the_simulated_one_keeps_the_closed_form(
-    make_hall: MakeHall, monkeypatch: Any
+    make_hall: MakeHall,
 ) -> None:
-    monkeypatch.setattr(eta_feed, "SIMULATED_QUEUE", 3)
-    hall = await make_hall(extra=FAST)
+    hall = await make_hall(extra={"eta": {**FAST["eta"], "simulated_queue": 3}})
     await serve(hall, 4)
     for _ in range(2):
         await hall.issue("s-b")
@@ -241,3 +242,29 @@ async def test_a_queue_longer_than_the_simulated_one_keeps_the_closed_form(
     assert "s-b" not in status["services_ready"], "five waiting, three simulated"
     feed = await (await hall.client.get("/api/v1/halls/h1")).json()
     assert {s["id"]: s["eta"] for s in feed["services"]}["s-b"]["method"] == "closed_form"
+
+
+async def test_a_killed_predictor_process_is_replaced_and_reads_the_same_history(
+    make_hall: MakeHall,
+) -> None:
+    """The predictor process keeps each hall's history; a new one reads it from the store.
+    Read afresh or fed event by event, it is the same history: the same state gives the
+    same numbers after the restart."""
+    hall = await make_hall(extra={"eta": {**FAST["eta"], "refresh_seconds": 0.2}})
+    await serve(hall, 5)
+    for _ in range(4):
+        await hall.issue("s-b")
+    await caught_up(hall)
+    before = await (await hall.client.get("/api/v1/halls/h1")).json()
+    for process in list(live_eta._POOL[0]._processes.values()):
+        os.kill(process.pid, signal.SIGKILL)
+    refreshes = (await predictor_status(hall))["refreshes"]
+    for _ in range(CATCH_UP_ROUNDS):
+        if (await predictor_status(hall))["refreshes"] >= refreshes + 2:
+            break
+        await asyncio.sleep(0.01)
+    status = await predictor_status(hall)
+    assert status["refreshes"] >= refreshes + 2, status
+    assert status["fresh"] and "s-b" in status["services_ready"]
+    after = await (await hall.client.get("/api/v1/halls/h1")).json()
+    assert after["services"] == before["services"]
