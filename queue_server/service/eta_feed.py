@@ -11,6 +11,7 @@ of the last days, then from the hall's events one by one - and the present into 
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -128,7 +129,7 @@ def read_past(tx: ReadTx, hall_id: str, since: datetime) -> tuple[list[dict[str,
     newest = tx.one("SELECT COALESCE(MAX(id), 0) AS id FROM events WHERE hall_id = ?", (hall_id,))
     rows = tx.all(
         "SELECT id, service_id, class, status, window_id, issued_at, called_at, started_at,"
-        " ended_at FROM tickets WHERE hall_id = ? AND issued_at >= ? ORDER BY n",
+        " ended_at, eta_model FROM tickets WHERE hall_id = ? AND issued_at >= ? ORDER BY n",
         (hall_id, iso(since)),
     )
     return rows, int(newest["id"]) if newest else 0
@@ -195,15 +196,22 @@ class HallFeed:
         cut = now or END_OF_TIME
         feed = cls(hall_id, HistoryBuilder(tz), event_id)
         by_window: dict[str, list[TicketRecord]] = {}
+        scored: list[tuple[datetime, _Open]] = []
         for row in rows:
             record = _record(row)
             feed.builder.add(record, cut)
+            known = _Open(record.service_id, record.issued_at, record.called_at, record.started_at)
+            _restore_model(known, row.get("eta_model"))
             if row["status"] in OPEN_STATUSES:
-                feed.open[row["id"]] = _Open(
-                    record.service_id, record.issued_at, record.called_at, record.started_at
-                )
+                feed.open[row["id"]] = known
+            called = record.called_at
+            if known.model is not None and called is not None and called < cut:
+                scored.append((called, known))
             if record.window_id is not None and record.called_at is not None:
                 by_window.setdefault(record.window_id, []).append(record)
+        scored.sort(key=lambda pair: pair[0])
+        for called, known in scored:
+            feed._score(known, called)
         for window_id, calls in by_window.items():
             calls.sort(key=lambda r: r.called_at or cut)
             for before, after in itertools.pairwise(calls):
@@ -260,15 +268,18 @@ class HallFeed:
         self.builder.called(known.service_id, known.issued_at, at)
         if isinstance(window_id, str):
             self._gap(self.last_finish.get(window_id), known.issued_at, at)
-        if known.model is not None and known.predicted_at is not None:
-            actual = max(0.0, (at - known.predicted_at).total_seconds() / 60.0)
-            model = known.model
-            self.builder.outcome(
-                model.minutes, model.low, model.high, actual, features=known.features
-            )
-            known.model = None
-            self.outcomes += 1
-            self.outcomes_with_state += 1 if known.features else 0
+        self._score(known, at)
+
+    def _score(self, known: _Open, called: datetime) -> None:
+        """Feed the ticket's first model estimate against its actual wait (once)."""
+        if known.model is None or known.predicted_at is None:
+            return
+        actual = max(0.0, (called - known.predicted_at).total_seconds() / 60.0)
+        model = known.model
+        self.builder.outcome(model.minutes, model.low, model.high, actual, features=known.features)
+        known.model = None
+        self.outcomes += 1
+        self.outcomes_with_state += 1 if known.features else 0
 
     def _window_done(
         self,
@@ -303,14 +314,37 @@ class HallFeed:
         model: Mapping[str, tuple[float, float, float]],
         now: datetime,
         features: Mapping[str, tuple[float, ...]] | None = None,
-    ) -> None:
+    ) -> dict[str, str]:
         """Keep the first model estimate (minutes, low, high) of each ticket and the queue
-        state it was made in, to score it (and teach the correction) when it is called."""
+        state it was made in, to score it (and teach the correction) when it is called.
+
+        Returns the newly kept ones, encoded for the ticket's ``eta_model`` column, so a
+        feed read again from the store (after a restart) knows them too.
+        """
+        kept: dict[str, str] = {}
         for ticket_id, (minutes, low, high) in model.items():
             known = self.open.get(ticket_id)
             if known is not None and known.predicted_at is None:
                 known.model, known.predicted_at = Estimate(minutes, low, high), now
                 known.features = (features or {}).get(ticket_id, ())
+                kept[ticket_id] = json.dumps(
+                    [minutes, low, high, iso(now), list(known.features)], separators=(",", ":")
+                )
+        return kept
+
+
+def _restore_model(known: _Open, text: str | None) -> None:
+    """Set the stored first model estimate on ``known`` (nothing if absent or unreadable)."""
+    if not text:
+        return
+    try:
+        minutes, low, high, at, features = json.loads(text)
+        known.model = Estimate(float(minutes), float(low), float(high))
+        known.predicted_at = parse_iso(str(at))
+        known.features = tuple(float(x) for x in features)
+    except (ValueError, TypeError):
+        known.model = known.predicted_at = None
+        known.features = ()
 
 
 def hall_state(rows: HallRows, now: datetime) -> HallState:

@@ -9,7 +9,9 @@ process the same as an empty one.
 A :class:`PredictorHost` keeps one :class:`HallFeed` per hall. A feed is (re)built from
 the stored tickets in the same read as the hall's state, so a predictor process that
 was restarted, or an estimator that starts again, simply finds no feed and reads one:
-the events it is sent that the read already covers are skipped by id.
+the events it is sent that the read already covers are skipped by id. Each ticket's first
+model estimate is stored with it (``eta_model``), so a feed read again scores it all the
+same; that is also what lets a feed be read afresh every day to stay bounded.
 """
 
 from __future__ import annotations
@@ -106,12 +108,20 @@ class Refreshed:
     that is later (the read happens a moment after the refresh was asked for)."""
     seconds: float
     """How long the work took where it ran (the estimator paces the next refresh by it)."""
+    kept: dict[str, str]
+    """Model estimates first made in this refresh, by ticket, for its ``eta_model`` column."""
+
+
+REBUILD_EVERY = timedelta(days=1)
+"""A hall's history is read afresh this often, so it covers ``history_days`` and no more
+(fed for weeks, it would otherwise grow for as long as the server runs)."""
 
 
 @dataclass
 class _Fed:
     feed: HallFeed
     generation: int
+    loaded_at: datetime
 
 
 class PredictorHost:
@@ -139,7 +149,7 @@ class PredictorHost:
         now = max(request.now, rows.newest_at or request.now)
         history = feed.builder.snapshot(now)
         computed = compute(predictor, replace(rows, touched={}), history, now, rows.newest_event_id)
-        feed.remember(computed.model, now, computed.features)
+        kept = feed.remember(computed.model, now, computed.features)
         ready = frozenset(
             sid
             for sid, stats in history.services.items()
@@ -154,6 +164,7 @@ class PredictorHost:
             feed.outcomes_with_state,
             now,
             time.perf_counter() - started,
+            kept,
         )
 
     def _read(self, request: RefreshRequest) -> tuple[_Fed, HallRows] | None:
@@ -167,7 +178,11 @@ class PredictorHost:
                 self._feeds.pop(request.hall_id, None)
                 return None
             fed = self._feeds.get(request.hall_id)
-            if fed is None or fed.generation != request.generation:
+            if (
+                fed is None
+                or fed.generation != request.generation
+                or request.now - fed.loaded_at >= REBUILD_EVERY
+            ):
                 fed = self._load(tx, request, rows)
         finally:
             tx.execute("COMMIT")
@@ -178,7 +193,7 @@ class PredictorHost:
         past, event_id = read_past(tx, request.hall_id, since)
         tz = ZoneInfo(rows.hall.schedule.timezone)
         feed = HallFeed.from_past(request.hall_id, tz, past, event_id)
-        fed = self._feeds[request.hall_id] = _Fed(feed, request.generation)
+        fed = self._feeds[request.hall_id] = _Fed(feed, request.generation, request.now)
         return fed
 
 

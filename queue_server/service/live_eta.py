@@ -31,6 +31,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from queue_server.domain.events import EventRecord
@@ -47,6 +48,7 @@ from queue_server.service.eta_worker import (
     refresh_here,
 )
 from queue_server.store import Database
+from queue_server.store.db import WriteTx
 
 __all__ = ["CLOSED_FORM", "SIMULATION", "Forecast", "Forecasts", "LiveEta", "LiveEtaConfig"]
 __all__ += ["Predictor", "no_forecasts"]
@@ -308,6 +310,8 @@ class LiveEta:
         done = await self._run(request)
         if done is None:
             return 0.0
+        if done.kept:
+            await self.db.write(partial(_keep_models, done.kept))
         track.forecast = Forecast(
             hall_id, done.tickets, done.services, done.as_of, done.event_id, done.ready
         )
@@ -341,6 +345,15 @@ class LiveEta:
         if self._host is None:
             self._host = PredictorHost(request.db_path, request.synchronous, self._owner)
         return self._host.refresh(request, self.predictor)
+
+
+def _keep_models(kept: Mapping[str, str], tx: WriteTx) -> None:
+    """Store each ticket's first model estimate (the predictor reads them back after a
+    restart, so its recalibration and point correction need not learn again)."""
+    tx.conn.executemany(
+        "UPDATE tickets SET eta_model = ? WHERE id = ? AND eta_model IS NULL",
+        [(text, ticket_id) for ticket_id, text in kept.items()],
+    )
 
 
 COMPUTE_TIMEOUT = 30.0

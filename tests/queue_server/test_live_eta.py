@@ -268,3 +268,40 @@ async def test_a_killed_predictor_process_is_replaced_and_reads_the_same_history
     assert status["fresh"] and "s-b" in status["services_ready"]
     after = await (await hall.client.get("/api/v1/halls/h1")).json()
     assert after["services"] == before["services"]
+
+
+async def test_the_predictor_keeps_what_it_learned_across_a_restart(make_hall: MakeHall) -> None:
+    """Each ticket's first model estimate is stored with it: after a restart the outcomes
+    already scored are known again, and tickets still waiting are scored when called."""
+    hall = await make_hall(extra=FAST)
+    await serve(hall, 4)
+    await hall.issue("s-b")
+    await hall.issue("s-b")
+    await caught_up(hall)
+    assert await hall.call_next("w1") is not None
+    hall.clock.advance(2)
+    await hall.post("manager", "/api/v1/windows/w1/finish")
+    before = await caught_up(hall)
+    assert before["outcomes_with_state"] >= 1
+    await hall.client.close()
+
+    again = await make_hall(extra=FAST, clock=hall.clock)
+    after = await caught_up(again)
+    assert after["outcomes_with_state"] == before["outcomes_with_state"]
+    assert await again.call_next("w1") is not None
+    final = await caught_up(again)
+    assert final["outcomes_with_state"] == before["outcomes_with_state"] + 1
+
+
+async def test_a_hall_history_covers_history_days_however_long_the_server_runs(
+    make_hall: MakeHall,
+) -> None:
+    hall = await make_hall(extra={"eta": {**FAST["eta"], "history_days": 1}})
+    await serve(hall, 4)
+    status = await caught_up(hall)
+    assert "s-b" in status["services_ready"]
+    hall.clock.advance(2 * 24 * 60)
+    hall.tokens.clear()  # staff tokens have expired meanwhile
+    await hall.issue("s-b")
+    status = await caught_up(hall)
+    assert "s-b" not in status["services_ready"], "the service times are two days old"
