@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from queue_server.domain.events import EventRecord
 from queue_server.eta import Estimate, HallState, History, Predictions, predict
 from queue_server.service.eta_feed import HallFeed, HallRows, hall_state, read_hall, read_past
+from queue_server.service.rows import profile_of
 from queue_server.store.db import ReadTx, connect
 
 Triple = tuple[float, float, float]
@@ -110,6 +111,12 @@ class Refreshed:
     """How long the work took where it ran (the estimator paces the next refresh by it)."""
     kept: dict[str, str]
     """Model estimates first made in this refresh, by ticket, for its ``eta_model`` column."""
+    waiting: dict[str, int]
+    """Tickets waiting per service in the state the estimates are for."""
+    per_person: dict[str, float]
+    """Minutes one more person waiting adds, per service: the mean recorded service time
+    over the open windows that serve it (to keep a new arrival's wait honest when people
+    came or were called after the refresh)."""
 
 
 REBUILD_EVERY = timedelta(days=1)
@@ -122,6 +129,24 @@ class _Fed:
     feed: HallFeed
     generation: int
     loaded_at: datetime
+
+
+def _queue_pace(rows: HallRows, history: History) -> tuple[dict[str, int], dict[str, float]]:
+    waiting: dict[str, int] = {}
+    for r in rows.open_tickets:
+        if r["status"] == "waiting":
+            waiting[r["service_id"]] = waiting.get(r["service_id"], 0) + 1
+    servers: dict[str, int] = {}
+    for w in rows.windows:
+        if w["state"] == "open":
+            for sid, weight in profile_of(w["profile"]).items():
+                servers[sid] = servers.get(sid, 0) + (1 if weight > 0 else 0)
+    per_person = {
+        sid: stats.mean_seconds / 60.0 / servers[sid]
+        for sid, stats in history.services.items()
+        if servers.get(sid)
+    }
+    return waiting, per_person
 
 
 class PredictorHost:
@@ -155,6 +180,7 @@ class PredictorHost:
             for sid, stats in history.services.items()
             if len(stats.samples) >= request.min_samples and sid not in rows.beyond
         )
+        waiting, per_person = _queue_pace(rows, history)
         return Refreshed(
             computed.tickets,
             computed.services,
@@ -165,6 +191,8 @@ class PredictorHost:
             now,
             time.perf_counter() - started,
             kept,
+            waiting,
+            per_person,
         )
 
     def _read(self, request: RefreshRequest) -> tuple[_Fed, HallRows] | None:

@@ -106,17 +106,43 @@ class Forecast:
     """Services with at least ``min_samples`` recorded service times: only their
     estimates come from the simulation; the others keep the closed form."""
 
-    def service(self, service_id: str) -> Estimate | None:
-        """The shown wait of a ticket of ``service_id`` issued now, if the simulation has one."""
-        if service_id not in self.ready:
-            return None
-        return _finite(self.services.get(service_id))
+    waiting: Mapping[str, int] = field(default_factory=dict)
+    """Tickets waiting per service in the state the estimates are for."""
+    per_person: Mapping[str, float] = field(default_factory=dict)
+    """Minutes one more person waiting adds, per service."""
 
-    def ticket(self, ticket_id: str, service_id: str) -> Estimate | None:
-        """The shown wait of one waiting ticket, if the simulation has one."""
+    def service(self, service_id: str, waiting_now: int | None = None) -> Estimate | None:
+        """The shown wait of a ticket of ``service_id`` issued now, if the simulation has one.
+
+        With ``waiting_now``, people who came or were called since the refresh move the
+        estimate by the service's minutes per person (a burst of arrivals between two
+        refreshes does not give every newcomer the same wait).
+        """
         if service_id not in self.ready:
             return None
-        return _finite(self.tickets.get(ticket_id))
+        found = self.services.get(service_id)
+        then = self.waiting.get(service_id, 0)
+        pace = self.per_person.get(service_id)
+        if found is not None and waiting_now is not None and pace is not None:
+            found = _shifted(found, (waiting_now - then) * pace)
+        return _finite(found)
+
+    def ticket(
+        self, ticket_id: str, service_id: str, now: datetime | None = None
+    ) -> Estimate | None:
+        """The shown wait of one waiting ticket, if the simulation has one; with ``now``,
+        less the time gone by since the refresh."""
+        if service_id not in self.ready:
+            return None
+        found = self.tickets.get(ticket_id)
+        if found is not None and now is not None:
+            found = _shifted(found, -max(0.0, (now - self.computed_at).total_seconds() / 60.0))
+        return _finite(found)
+
+
+def _shifted(values: Triple, minutes: float) -> Triple:
+    point, low, high = (max(0.0, v + minutes) for v in values)
+    return point, low, high
 
 
 def _finite(values: Triple | None) -> Estimate | None:
@@ -313,7 +339,14 @@ class LiveEta:
         if done.kept:
             await self.db.write(partial(_keep_models, done.kept))
         track.forecast = Forecast(
-            hall_id, done.tickets, done.services, done.as_of, done.event_id, done.ready
+            hall_id,
+            done.tickets,
+            done.services,
+            done.as_of,
+            done.event_id,
+            done.ready,
+            done.waiting,
+            done.per_person,
         )
         track.refreshes += 1
         track.outcomes, track.outcomes_with_state = done.outcomes, done.outcomes_with_state

@@ -305,3 +305,42 @@ async def test_a_hall_history_covers_history_days_however_long_the_server_runs(
     await hall.issue("s-b")
     status = await caught_up(hall)
     assert "s-b" not in status["services_ready"], "the service times are two days old"
+
+
+async def service_wait(hall: Hall, service_id: str = "s-b") -> dict[str, Any]:
+    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
+    found: dict[str, Any] = {s["id"]: s for s in feed["services"]}[service_id]
+    return found
+
+
+async def test_people_who_came_since_the_last_refresh_lengthen_a_new_arrival_s_wait(
+    tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]]
+) -> None:
+    """Between two refreshes each newcomer's wait grows by the service's minutes per
+    person (mean recorded service time over the open windows that serve it)."""
+    site_file = tmp_path / "site.json"
+    site_file.write_text(json.dumps(test_site(), ensure_ascii=False), encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", site_file=site_file, extra=FAST)
+    clock = FakeClock()
+    app = create_app(settings, clock=clock)
+    gated = GatedPredictor()
+    gated.gate.set()
+    app[predictor_key] = gated
+    hall = Hall(await aiohttp_client(app), clock)
+    await serve(hall, 4)  # four services of 4 minutes; three open windows serve s-b
+    await hall.issue("s-b")
+    await caught_up(hall)
+    before = await service_wait(hall)
+    assert before["eta"]["method"] == "simulation"
+    gated.gate.clear()  # the refreshes after this wait
+    try:
+        issued = [await hall.issue("s-b") for _ in range(3)]
+        after = await service_wait(hall)
+    finally:
+        gated.gate.set()
+    assert after["waiting"] == before["waiting"] + 3
+    assert after["eta"]["method"] == "simulation"
+    added = after["eta"]["minutes"] - before["eta"]["minutes"]
+    assert abs(added - 3 * 4 / 3) <= 0.11, (before, after)
+    steps = [t["eta"]["minutes"] for t in issued]
+    assert steps == sorted(steps) and steps[0] < steps[-1]
