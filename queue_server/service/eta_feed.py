@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,7 @@ simulation (``simulated_queue`` in the settings): a longer queue would keep the 
 busy for seconds per refresh. Services with tickets beyond it keep the closed form (see
 ``HallRows.beyond``)."""
 END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+WAITING_STATUSES = frozenset({"waiting", "not_arrived"})
 WINDOW_MODES = {"open": WindowMode.OPEN, "paused": WindowMode.PAUSED, "closed": WindowMode.CLOSED}
 
 
@@ -195,30 +197,37 @@ class HallFeed:
         """
         cut = now or END_OF_TIME
         feed = cls(hall_id, HistoryBuilder(tz), event_id)
-        by_window: dict[str, list[TicketRecord]] = {}
         scored: list[tuple[datetime, _Open]] = []
         for row in rows:
             record = _record(row)
             feed.builder.add(record, cut)
-            known = _Open(record.service_id, record.issued_at, record.called_at, record.started_at)
-            _restore_model(known, row.get("eta_model"))
+            known = _stored_open(record, row.get("eta_model"))
+            if known.model is not None and record.called_at is not None and record.called_at < cut:
+                scored.append((record.called_at, known))
             if row["status"] in OPEN_STATUSES:
+                if row["status"] in WAITING_STATUSES:
+                    # Re-queued after a no-show, or transferred: its next call starts afresh,
+                    # as it does when the events are fed one by one.
+                    known.called_at = known.started_at = None
                 feed.open[row["id"]] = known
-            called = record.called_at
-            if known.model is not None and called is not None and called < cut:
-                scored.append((called, known))
-            if record.window_id is not None and record.called_at is not None:
-                by_window.setdefault(record.window_id, []).append(record)
-        scored.sort(key=lambda pair: pair[0])
-        for called, known in scored:
+        for called, known in sorted(scored, key=lambda pair: pair[0]):
             feed._score(known, called)
+        feed._past_gaps(rows, cut)
+        return feed
+
+    def _past_gaps(self, rows: Sequence[dict[str, Any]], cut: datetime) -> None:
+        """Each window's gaps between finishing a ticket and calling the next, and when it
+        last finished one."""
+        by_window: dict[str, list[TicketRecord]] = {}
+        for row in rows:
+            if row["window_id"] is not None and row["called_at"] is not None:
+                by_window.setdefault(row["window_id"], []).append(_record(row))
         for window_id, calls in by_window.items():
             calls.sort(key=lambda r: r.called_at or cut)
             for before, after in itertools.pairwise(calls):
-                feed._gap(before.finished_at, after.issued_at, after.called_at)
+                self._gap(before.finished_at, after.issued_at, after.called_at)
             if calls[-1].finished_at is not None:
-                feed.last_finish[window_id] = calls[-1].finished_at
-        return feed
+                self.last_finish[window_id] = calls[-1].finished_at
 
     def _gap(self, done: datetime | None, issued: datetime, called: datetime | None) -> None:
         if done is None or called is None or done > called or issued > done:
@@ -232,11 +241,10 @@ class HallFeed:
         for event in events:
             if event.id <= self.last_event_id:
                 continue
-            self.last_event_id = event.id
             ticket_id, at = event.data.get("ticket_id"), event.data.get("at")
-            if not event.type.startswith("ticket.") or not isinstance(ticket_id, str) or not at:
-                continue
-            self._ticket_event(event, ticket_id, parse_iso(str(at)), rows.get(ticket_id))
+            if event.type.startswith("ticket.") and isinstance(ticket_id, str) and at:
+                self._ticket_event(event, ticket_id, parse_iso(str(at)), rows.get(ticket_id))
+            self.last_event_id = event.id
 
     def _ticket_event(
         self, event: EventRecord, ticket_id: str, at: datetime, row: dict[str, Any] | None
@@ -324,27 +332,53 @@ class HallFeed:
         kept: dict[str, str] = {}
         for ticket_id, (minutes, low, high) in model.items():
             known = self.open.get(ticket_id)
-            if known is not None and known.predicted_at is None:
-                known.model, known.predicted_at = Estimate(minutes, low, high), now
-                known.features = (features or {}).get(ticket_id, ())
-                kept[ticket_id] = json.dumps(
-                    [minutes, low, high, iso(now), list(known.features)], separators=(",", ":")
-                )
+            if known is None or known.predicted_at is not None:
+                continue
+            if not all(math.isfinite(x) for x in (minutes, low, high)):
+                continue  # nothing to score it by (the simulation never reached it)
+            state = tuple((features or {}).get(ticket_id, ()))
+            if not all(math.isfinite(x) for x in state):
+                state = ()
+            known.model, known.predicted_at, known.features = (
+                Estimate(minutes, low, high),
+                now,
+                state,
+            )
+            kept[ticket_id] = json.dumps(
+                [minutes, low, high, iso(now), list(state)], separators=(",", ":"), allow_nan=False
+            )
         return kept
 
 
-def _restore_model(known: _Open, text: str | None) -> None:
-    """Set the stored first model estimate on ``known`` (nothing if absent or unreadable)."""
+MAX_FEATURES = 64
+"""More numbers than any model state has: a longer stored list is not ours."""
+
+
+def _stored_open(record: TicketRecord, text: str | None) -> _Open:
+    """A stored ticket as the feed remembers it, with its stored first model estimate."""
+    known = _Open(record.service_id, record.issued_at, record.called_at, record.started_at)
+    stored = _parse_model(text)
+    if stored is not None:
+        known.model, known.predicted_at, known.features = stored
+    return known
+
+
+def _parse_model(text: str | None) -> tuple[Estimate, datetime, tuple[float, ...]] | None:
+    """A stored ``eta_model`` (None when absent or not one we wrote: such a row is skipped,
+    never allowed to stop the hall's predictor)."""
     if not text:
-        return
+        return None
     try:
         minutes, low, high, at, features = json.loads(text)
-        known.model = Estimate(float(minutes), float(low), float(high))
-        known.predicted_at = parse_iso(str(at))
-        known.features = tuple(float(x) for x in features)
-    except (ValueError, TypeError):
-        known.model = known.predicted_at = None
-        known.features = ()
+        numbers = tuple(float(x) for x in (minutes, low, high))
+        state = tuple(float(x) for x in features)
+        predicted_at = parse_iso(str(at))
+    except (ValueError, TypeError, ArithmeticError):
+        return None
+    finite = all(math.isfinite(x) for x in (*numbers, *state))
+    if not finite or predicted_at.tzinfo is None or len(state) > MAX_FEATURES:
+        return None
+    return Estimate(*numbers), predicted_at, state
 
 
 def hall_state(rows: HallRows, now: datetime) -> HallState:

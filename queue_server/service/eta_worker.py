@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -83,7 +83,7 @@ class RefreshRequest:
     db_path: str
     synchronous: str
     owner: str
-    """The estimator asking; a host serving another one (a restarted server) starts afresh."""
+    """The estimator asking: each has its own host (connection and feeds) in the process."""
     generation: int
     """Bumped by the estimator when it starts again: feeds of an older one are rebuilt."""
     hall_id: str
@@ -108,7 +108,8 @@ class Refreshed:
     """The instant the estimates are for: the refresh's clock, or the newest event read if
     that is later (the read happens a moment after the refresh was asked for)."""
     seconds: float
-    """How long the work took where it ran (the estimator paces the next refresh by it)."""
+    """How long the refresh took where it ran, the read (and any history read) included; the
+    estimator paces the next refresh by it."""
     kept: dict[str, str]
     """Model estimates first made in this refresh, by ticket, for its ``eta_model`` column."""
     waiting: dict[str, int]
@@ -119,16 +120,14 @@ class Refreshed:
     came or were called after the refresh)."""
 
 
-REBUILD_EVERY = timedelta(days=1)
-"""A hall's history is read afresh this often, so it covers ``history_days`` and no more
-(fed for weeks, it would otherwise grow for as long as the server runs)."""
-
-
 @dataclass
 class _Fed:
     feed: HallFeed
     generation: int
-    loaded_at: datetime
+    day: date
+    """The hall's business day the feed was read on: a new day reads it afresh, so it covers
+    ``history_days`` and no more (fed for weeks it would grow for as long as the server
+    runs), at the quiet hour the business day starts rather than all halls at once."""
 
 
 def _queue_pace(rows: HallRows, history: History) -> tuple[dict[str, int], dict[str, float]]:
@@ -153,6 +152,8 @@ class PredictorHost:
     """One estimator's feeds and read connection, where its simulations run."""
 
     def __init__(self, db_path: str, synchronous: str, owner: str) -> None:
+        if not Path(db_path).is_file():
+            raise FileNotFoundError(f"no hall database at {db_path}")
         self.db_path = db_path
         self.owner = owner
         self._db = connect(Path(db_path), synchronous, readonly=True)
@@ -163,39 +164,54 @@ class PredictorHost:
         self._db.conn.close()
 
     def refresh(self, request: RefreshRequest, predictor: Predictor) -> Refreshed | None:
-        """Read the hall, feed its new events, run ``predictor`` (None: no such hall)."""
-        read = self._read(request)
-        if read is None:
-            return None
+        """Read the hall, feed its new events, run ``predictor`` (None: no such hall).
+
+        After any failure the hall's feed is dropped, so the next refresh reads it afresh
+        instead of going on without the events this one was sent.
+        """
         started = time.perf_counter()
-        fed, rows = read
-        feed = fed.feed
+        try:
+            read = self._read(request)
+            if read is None:
+                return None
+            return self._run(request, predictor, *read, started)
+        except BaseException:
+            self._feeds.pop(request.hall_id, None)
+            raise
+
+    def _run(
+        self,
+        request: RefreshRequest,
+        predictor: Predictor,
+        feed: HallFeed,
+        rows: HallRows,
+        started: float,
+    ) -> Refreshed:
         feed.feed(request.events, rows.touched)
         now = max(request.now, rows.newest_at or request.now)
         history = feed.builder.snapshot(now)
         computed = compute(predictor, replace(rows, touched={}), history, now, rows.newest_event_id)
         kept = feed.remember(computed.model, now, computed.features)
-        ready = frozenset(
-            sid
-            for sid, stats in history.services.items()
-            if len(stats.samples) >= request.min_samples and sid not in rows.beyond
-        )
         waiting, per_person = _queue_pace(rows, history)
         return Refreshed(
-            computed.tickets,
-            computed.services,
-            rows.newest_event_id,
-            ready,
-            feed.outcomes,
-            feed.outcomes_with_state,
-            now,
-            time.perf_counter() - started,
-            kept,
-            waiting,
-            per_person,
+            tickets=computed.tickets,
+            services=computed.services,
+            event_id=rows.newest_event_id,
+            ready=frozenset(
+                sid
+                for sid, stats in history.services.items()
+                if len(stats.samples) >= request.min_samples and sid not in rows.beyond
+            ),
+            outcomes=feed.outcomes,
+            outcomes_with_state=feed.outcomes_with_state,
+            as_of=now,
+            seconds=time.perf_counter() - started,
+            kept=kept,
+            waiting=waiting,
+            per_person=per_person,
         )
 
-    def _read(self, request: RefreshRequest) -> tuple[_Fed, HallRows] | None:
+    def _read(self, request: RefreshRequest) -> tuple[HallFeed, HallRows] | None:
         """One snapshot: the hall's state and, for a hall without a current feed, its past."""
         ids = {str(e.data["ticket_id"]) for e in request.events if e.data.get("ticket_id")}
         tx = ReadTx(self._db)
@@ -205,39 +221,33 @@ class PredictorHost:
             if rows is None:
                 self._feeds.pop(request.hall_id, None)
                 return None
+            day = rows.hall.schedule.business_day(request.now)
             fed = self._feeds.get(request.hall_id)
-            if (
-                fed is None
-                or fed.generation != request.generation
-                or request.now - fed.loaded_at >= REBUILD_EVERY
-            ):
-                fed = self._load(tx, request, rows)
+            if fed is None or fed.generation != request.generation or fed.day != day:
+                fed = self._load(tx, request, rows, day)
+            return fed.feed, rows
         finally:
-            tx.execute("COMMIT")
-        return fed, rows
+            tx.execute("ROLLBACK")
 
-    def _load(self, tx: ReadTx, request: RefreshRequest, rows: HallRows) -> _Fed:
+    def _load(self, tx: ReadTx, request: RefreshRequest, rows: HallRows, day: date) -> _Fed:
         since = request.now - timedelta(days=request.history_days)
         past, event_id = read_past(tx, request.hall_id, since)
         tz = ZoneInfo(rows.hall.schedule.timezone)
         feed = HallFeed.from_past(request.hall_id, tz, past, event_id)
-        fed = self._feeds[request.hall_id] = _Fed(feed, request.generation, request.now)
+        fed = self._feeds[request.hall_id] = _Fed(feed, request.generation, day)
         return fed
 
 
 MAX_HOSTS = 8
 """Hosts one predictor process keeps (one per estimator; tests start many servers)."""
-_HOSTS: dict[str, PredictorHost] = {}
+_HOSTS: dict[tuple[str, str], PredictorHost] = {}
 
 
 def _host_for(request: RefreshRequest) -> PredictorHost:
-    host = _HOSTS.get(request.db_path)
-    if host is None or host.owner != request.owner:
-        if host is not None:
-            host.close()
-        host = PredictorHost(request.db_path, request.synchronous, request.owner)
-        _HOSTS.pop(request.db_path, None)
-        _HOSTS[request.db_path] = host
+    key = (request.db_path, request.owner)
+    host = _HOSTS.get(key)
+    if host is None:
+        host = _HOSTS[key] = PredictorHost(request.db_path, request.synchronous, request.owner)
         while len(_HOSTS) > MAX_HOSTS:
             _HOSTS.pop(next(iter(_HOSTS))).close()
     return host
@@ -250,6 +260,6 @@ def refresh_here(request: RefreshRequest) -> Refreshed | None:
 
 def forget_here(db_path: str, owner: str) -> None:
     """The predictor process's entry point when an estimator stops."""
-    host = _HOSTS.get(db_path)
-    if host is not None and host.owner == owner:
-        _HOSTS.pop(db_path).close()
+    host = _HOSTS.pop((db_path, owner), None)
+    if host is not None:
+        host.close()

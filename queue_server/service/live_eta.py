@@ -194,7 +194,9 @@ class LiveEta:
         self._tracks: dict[str, _Track] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eta")
         self._host: PredictorHost | None = None
-        self._in_process = predictor is predict and config.worker == "process"
+        """The feeds and connection when refreshes run in this process's worker thread."""
+        self._closed = False
+        self._uses_worker_process = predictor is predict and config.worker == "process"
 
     def forecast(self, hall_id: str) -> Forecast | None:
         """The hall's forecast if it is recent enough to show (None: closed form)."""
@@ -250,12 +252,20 @@ class LiveEta:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._host is not None:
-            self._executor.submit(self._host.close)
-        if self._in_process and _POOL:
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.submit(self._close_host)
+        if self._uses_worker_process and _POOL:
             with contextlib.suppress(RuntimeError):
                 _POOL[0].submit(forget_here, str(self.db.path), self._owner)
         self._executor.shutdown(wait=False, cancel_futures=False)
+
+    def _close_host(self) -> None:
+        """Worker thread, after any refresh in it: close the thread-mode host, if one was made."""
+        if self._host is not None:
+            self._host.close()
+            self._host = None
 
     async def _start(self) -> None:
         """Every hall refreshed from a history read afresh (the subscription is already
@@ -339,14 +349,14 @@ class LiveEta:
         if done.kept:
             await self.db.write(partial(_keep_models, done.kept))
         track.forecast = Forecast(
-            hall_id,
-            done.tickets,
-            done.services,
-            done.as_of,
-            done.event_id,
-            done.ready,
-            done.waiting,
-            done.per_person,
+            hall_id=hall_id,
+            tickets=done.tickets,
+            services=done.services,
+            computed_at=done.as_of,
+            event_id=done.event_id,
+            ready=done.ready,
+            waiting=done.waiting,
+            per_person=done.per_person,
         )
         track.refreshes += 1
         track.outcomes, track.outcomes_with_state = done.outcomes, done.outcomes_with_state
@@ -360,11 +370,16 @@ class LiveEta:
         back come plain numbers.
         """
         loop = asyncio.get_running_loop()
-        if not self._in_process:
+        if not self._uses_worker_process:
             return await loop.run_in_executor(self._executor, self._refresh_in_thread, request)
         pool = _process_pool()
+        # The one process runs the refreshes of every hall in turn: a refresh queued behind
+        # others gets their time too before it is taken for hung.
+        ahead = _QUEUED[0]
+        _QUEUED[0] += 1
+        allowed = max(COMPUTE_TIMEOUT, 4 * self.config.refresh_seconds) * (ahead + 1)
         try:
-            async with asyncio.timeout(max(COMPUTE_TIMEOUT, 4 * self.config.refresh_seconds)):
+            async with asyncio.timeout(allowed):
                 return await loop.run_in_executor(pool, refresh_here, request)
         except BrokenProcessPool:
             _drop_process_pool(pool)
@@ -373,6 +388,8 @@ class LiveEta:
             log.error("a wait prediction ran too long; restarting the predictor's process")
             _kill_process_pool(pool)
             raise
+        finally:
+            _QUEUED[0] -= 1
 
     def _refresh_in_thread(self, request: RefreshRequest) -> Refreshed | None:
         if self._host is None:
@@ -392,6 +409,8 @@ def _keep_models(kept: Mapping[str, str], tx: WriteTx) -> None:
 COMPUTE_TIMEOUT = 30.0
 """Seconds a prediction may run before its process is taken for hung."""
 _POOL: list[ProcessPoolExecutor] = []
+_QUEUED = [0]
+"""Refreshes handed to the predictor process and not yet back."""
 """The one predictor process of this server process, started on first use."""
 
 
