@@ -64,6 +64,12 @@ async def serve(hall: Hall, count: int, minutes: float = 4.0) -> None:
         assert response.status == 200, await response.text()
 
 
+async def service_wait(hall: Hall, service_id: str = "s-b") -> dict[str, Any]:
+    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
+    found: dict[str, Any] = {s["id"]: s for s in feed["services"]}[service_id]
+    return found
+
+
 async def test_closed_form_until_the_hall_has_history_then_the_simulation(
     make_hall: MakeHall,
 ) -> None:
@@ -166,17 +172,26 @@ class GatedPredictor:
         return predict(state, history, now, rng_seed, only=only)
 
 
-async def test_requests_never_wait_for_a_running_prediction(
-    tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]]
-) -> None:
+async def gated_hall(
+    tmp_path: Path,
+    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
+    gated: GatedPredictor,
+) -> Hall:
+    """The test hall whose estimator runs ``gated`` (in its worker thread)."""
     site_file = tmp_path / "site.json"
     site_file.write_text(json.dumps(test_site(), ensure_ascii=False), encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data", site_file=site_file, extra=FAST)
     clock = FakeClock()
     app = create_app(settings, clock=clock)
-    gated = GatedPredictor()
     app[predictor_key] = gated
-    hall = Hall(await aiohttp_client(app), clock)
+    return Hall(await aiohttp_client(app), clock)
+
+
+async def test_requests_never_wait_for_a_running_prediction(
+    tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]]
+) -> None:
+    gated = GatedPredictor()
+    hall = await gated_hall(tmp_path, aiohttp_client, gated)
     try:
         await asyncio.to_thread(gated.started.wait)
         issued = [await hall.issue("s-b") for _ in range(10)]
@@ -234,14 +249,12 @@ async def test_a_queue_longer_than_the_simulated_one_keeps_the_closed_form(
     for _ in range(2):
         await hall.issue("s-b")
     await caught_up(hall)
-    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
-    assert {s["id"]: s["eta"] for s in feed["services"]}["s-b"]["method"] == "simulation"
+    assert (await service_wait(hall))["eta"]["method"] == "simulation"
     for _ in range(3):
         await hall.issue("s-b")
     status = await caught_up(hall)
     assert "s-b" not in status["services_ready"], "five waiting, three simulated"
-    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
-    assert {s["id"]: s["eta"] for s in feed["services"]}["s-b"]["method"] == "closed_form"
+    assert (await service_wait(hall))["eta"]["method"] == "closed_form"
 
 
 async def test_a_killed_predictor_process_is_replaced_and_reads_the_same_history(
@@ -307,26 +320,14 @@ async def test_a_hall_history_covers_history_days_however_long_the_server_runs(
     assert "s-b" not in status["services_ready"], "the service times are two days old"
 
 
-async def service_wait(hall: Hall, service_id: str = "s-b") -> dict[str, Any]:
-    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
-    found: dict[str, Any] = {s["id"]: s for s in feed["services"]}[service_id]
-    return found
-
-
 async def test_people_who_came_since_the_last_refresh_lengthen_a_new_arrival_s_wait(
     tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]]
 ) -> None:
     """Between two refreshes each newcomer's wait grows by the service's minutes per
     person (mean recorded service time over the open windows that serve it)."""
-    site_file = tmp_path / "site.json"
-    site_file.write_text(json.dumps(test_site(), ensure_ascii=False), encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data", site_file=site_file, extra=FAST)
-    clock = FakeClock()
-    app = create_app(settings, clock=clock)
     gated = GatedPredictor()
     gated.gate.set()
-    app[predictor_key] = gated
-    hall = Hall(await aiohttp_client(app), clock)
+    hall = await gated_hall(tmp_path, aiohttp_client, gated)
     await serve(hall, 4)  # four services of 4 minutes; three open windows serve s-b
     await hall.issue("s-b")
     await caught_up(hall)
