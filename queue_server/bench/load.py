@@ -64,7 +64,10 @@ WINDOWS = 8
 HALLS = 10
 """Halls on the site, so the public feed is as long as a small city's."""
 REQUEST_TIMEOUT = 10.0
-ENDPOINTS = ("baseline", "issue", "call-next", "feed")
+ENDPOINTS = ("baseline", "issue", "call-next", "feed", "baseline-end")
+"""The table's rows. The baseline is measured first and again last (``baseline-end``), and
+each throughput is taken against the mean of the two, so a machine that gets busier (or
+quieter) during the run moves the ratios less."""
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,7 @@ class Options:
     rate: float
     synchronous: str
     json: bool
+    predictor: bool = True
 
 
 def _say(text: str) -> None:
@@ -362,7 +366,11 @@ async def run(opts: Options, workdir: Path) -> dict[str, Any]:
     try:
         hall_port, base_port = free_port(), free_port()
         config = write_server_config(
-            workdir / "hall", load_site(WINDOWS, password, HALLS), hall_port, opts.synchronous
+            workdir / "hall",
+            load_site(WINDOWS, password, HALLS),
+            hall_port,
+            opts.synchronous,
+            predictor=opts.predictor,
         )
         _say(f"starting the hall server on 127.0.0.1:{hall_port} (synchronous={opts.synchronous})")
         servers.append(
@@ -394,19 +402,24 @@ async def run(opts: Options, workdir: Path) -> dict[str, Any]:
             results["feed"] = await _measure(
                 session, Target("feed", hall.feed, frozenset({200})), opts
             )
+            results["baseline-end"] = await _measure(session, _baseline_target(base_url), opts)
         for server in servers:
             if server.process.returncode is not None:
                 raise ServerFailed(f"{server.name} died during the run:\n{server.log_tail()}")
     finally:
         for server in reversed(servers):
             await server.stop()
-    base_rps = float(results["baseline"]["closed"]["rps"])
+    base_rps = (
+        float(results["baseline"]["closed"]["rps"])
+        + float(results["baseline-end"]["closed"]["rps"])
+    ) / 2
     for result in results.values():
         rps = float(result["closed"]["rps"])
         result["ratio_to_baseline"] = round(rps / base_rps, 3) if base_rps > 0 else None
     return {
         "benchmark": "load",
         "synchronous": opts.synchronous,
+        "predictor": opts.predictor,
         "duration_s": opts.duration,
         "concurrency": opts.concurrency,
         "rate": opts.rate,
@@ -445,6 +458,7 @@ def render(report: dict[str, Any]) -> str:
     """The readable table."""
     lines = [
         f"onevisit bench load - synchronous={report['synchronous']}, "
+        f"live wait predictor {'on' if report['predictor'] else 'off'}, "
         f"{report['duration_s']:g} s per measurement, loopback, "
         f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}",
         f"closed loop: {report['concurrency']} concurrent clients; "
@@ -465,8 +479,9 @@ def render(report: dict[str, Any]) -> str:
     depth = (calls["closed"]["queue_at_start"], calls["open"]["queue_at_start"])
     lines += [
         "",
-        "x base: closed-loop throughput / baseline (bare aiohttp + one sqlite-utils insert and "
-        "commit per request, single writer thread, same synchronous setting).",
+        "x base: closed-loop throughput / mean of the baseline's first and last measurement"
+        " (bare aiohttp + one sqlite-utils insert and commit per request, single writer thread,"
+        " same synchronous setting).",
         f"call-next: {report['windows']} windows; {depth[0]} tickets waiting when the closed "
         f"loop started, {depth[1]} when the open loop started.",
         f"feed: GET /api/v1/halls with {report['halls']} halls (public, cacheable JSON).",
@@ -496,8 +511,20 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--rate", type=_positive(float), default=100.0, help="req/s (100)")
     parser.add_argument("--synchronous", choices=("FULL", "NORMAL"), default="FULL")
     parser.add_argument("--json", action="store_true", help="one line of JSON on stdout")
+    parser.add_argument(
+        "--no-predictor",
+        action="store_true",
+        help="run the hall server with the live wait predictor off ([server.extra.eta])",
+    )
     args = parser.parse_args(list(argv))
-    opts = Options(args.duration, args.concurrency, args.rate, args.synchronous, args.json)
+    opts = Options(
+        args.duration,
+        args.concurrency,
+        args.rate,
+        args.synchronous,
+        args.json,
+        predictor=not args.no_predictor,
+    )
     _say(f"onevisit bench load: synchronous={opts.synchronous}")
     try:
         with tempfile.TemporaryDirectory(prefix="onevisit-load-") as folder:

@@ -117,11 +117,17 @@ def _toml_string(value: str) -> str:
 
 
 def write_server_config(
-    folder: Path, site: dict[str, Any], port: int, synchronous: str = "FULL"
+    folder: Path,
+    site: dict[str, Any],
+    port: int,
+    synchronous: str = "FULL",
+    *,
+    predictor: bool = True,
 ) -> Path:
     """Write ``site.json`` and ``server.toml`` into ``folder``; return the TOML path.
 
     The data dir is ``folder/data``, so a second start with the same file reopens the data.
+    ``predictor=False`` switches the live wait predictor off.
     """
     folder.mkdir(parents=True, exist_ok=True)
     site_file = folder / "site.json"
@@ -133,7 +139,8 @@ def write_server_config(
         f"site_file = {_toml_string(str(site_file))}\n"
         f"host = {_toml_string(HOST)}\n"
         f"port = {port}\n"
-        f"synchronous = {_toml_string(synchronous)}\n",
+        f"synchronous = {_toml_string(synchronous)}\n"
+        + ("" if predictor else "\n[server.extra.eta]\nenabled = false\n"),
         encoding="utf-8",
     )
     return config

@@ -56,13 +56,20 @@ def _bookable(tx: ReadTx, hall_id: str, service_id: str) -> tuple[Hall, dict[str
     return hall, service
 
 
-def _taken(tx: ReadTx, service_id: str, since: datetime) -> dict[str, int]:
+def _live_bookings(tx: ReadTx, service_id: str, since: datetime) -> list[tuple[str, str, int]]:
+    """Live bookings ending after ``since``: (slot start, slot end, how many), ISO text."""
     rows = tx.all(
-        "SELECT slot_start, COUNT(*) AS n FROM appointments WHERE service_id = ?"
-        " AND slot_start >= ? AND status IN ('booked', 'checked_in') GROUP BY slot_start",
+        "SELECT slot_start, slot_end, COUNT(*) AS n FROM appointments WHERE service_id = ?"
+        " AND slot_end > ? AND status IN ('booked', 'checked_in') GROUP BY slot_start, slot_end",
         (service_id, iso(since)),
     )
-    return {row["slot_start"]: int(row["n"]) for row in rows}
+    return [(row["slot_start"], row["slot_end"], int(row["n"])) for row in rows]
+
+
+def _booked_in(live: list[tuple[str, str, int]], slot: rules.Slot) -> int:
+    """How many of the live bookings overlap ``slot``."""
+    start, end = iso(slot.start), iso(slot.end)
+    return sum(n for taken_from, taken_to, n in live if taken_from < end and taken_to > start)
 
 
 def _overlapping(tx: ReadTx, service_id: str, start: datetime, end: datetime) -> int:
@@ -77,14 +84,18 @@ def _overlapping(tx: ReadTx, service_id: str, start: datetime, end: datetime) ->
 
 
 def public_slots(tx: ReadTx, hall_id: str, service_id: str, now: datetime) -> dict[str, Any]:
-    """Released slots of a service with the places left; no personal data."""
+    """Released slots of a service with the places left; no personal data.
+
+    A slot's places are taken by every live booking that overlaps it, as when booking: after
+    the slot length changes, bookings made on the old slots still count.
+    """
     hall, service = _bookable(tx, hall_id, service_id)
     booking = booking_of(service)
     booking_rules = hall_rules(tx, hall_id)
-    taken = _taken(tx, service_id, now)
+    live = _live_bookings(tx, service_id, now)
     days: dict[date, list[dict[str, Any]]] = {}
     for slot in rules.open_slots(hall.schedule, booking_rules, booking, now):
-        booked = taken.get(iso(slot.start), 0)
+        booked = _booked_in(live, slot)
         days.setdefault(slot.day, []).append(
             {
                 "start": iso(slot.start),
@@ -388,7 +399,7 @@ def day_list(
     for row, booking in services:
         if not booking.enabled:
             continue
-        booked = _taken(tx, row["id"], datetime.combine(day - timedelta(days=1), time(), UTC))
+        live = _live_bookings(tx, row["id"], datetime.combine(day - timedelta(days=1), time(), UTC))
         for slot in rules.slots_on(hall.schedule, day, booking.slot_minutes):
             slots.append(
                 {
@@ -396,7 +407,7 @@ def day_list(
                     "start": iso(slot.start),
                     "end": iso(slot.end),
                     "capacity": booking.capacity_per_slot,
-                    "booked": booked.get(iso(slot.start), 0),
+                    "booked": _booked_in(live, slot),
                 }
             )
     return {"date": day.isoformat(), "appointments": items, "slots": slots}

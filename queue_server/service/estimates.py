@@ -104,4 +104,4 @@ def estimate_for_new(
     estimate = closed_form(ahead, servers, service.rules.typical_minutes)
     if forecast is None or ticket_class is not TicketClass.NORMAL or servers == 0:
         return estimate
-    return estimate.or_live(forecast.service(service.id))
+    return estimate.or_live(forecast.service(service.id, ahead))

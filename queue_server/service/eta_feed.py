@@ -4,15 +4,18 @@
 ticket, and the rows behind the events that arrived since the last refresh).
 :class:`HallFeed` turns the past into a ``HistoryBuilder`` - first from the stored tickets
 of the last days, then from the hall's events one by one - and the present into a
-``HallState``. It is plain synchronous code: the live estimator runs it in a worker thread.
+``HallState``. It is plain synchronous code, run where the predictor runs
+(``service/eta_worker.py``).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,9 +43,12 @@ TICKET_COLUMNS = (
 )
 """What a refresh reads of a ticket (a queue of thousands is read at every refresh)."""
 SIMULATED_QUEUE = 2000
-"""At most this many waiting tickets of a hall (the oldest) go into a simulation. A longer
-queue would cost the server's own process more per refresh than the estimate is worth;
-services with tickets beyond it keep the closed form (see ``HallRows.beyond``)."""
+"""By default at most this many waiting tickets of a hall (the oldest) go into a
+simulation (``simulated_queue`` in the settings): a longer queue would keep the predictor
+busy for seconds per refresh. Services with tickets beyond it keep the closed form (see
+``HallRows.beyond``)."""
+END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+WAITING_STATUSES = frozenset({"waiting", "not_arrived"})
 WINDOW_MODES = {"open": WindowMode.OPEN, "paused": WindowMode.PAUSED, "closed": WindowMode.CLOSED}
 
 
@@ -58,10 +64,15 @@ class HallRows:
     newest_event_id: int
     beyond: frozenset[str] = frozenset()
     """Services with waiting tickets left out of the simulation (queue over the cap)."""
+    newest_at: datetime | None = None
+    """When the newest event of the read happened (a refresh never predates its state)."""
 
 
-def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows | None:
-    """The hall's schedule, windows, open tickets and the named tickets (None: no hall)."""
+def read_hall(
+    tx: ReadTx, hall_id: str, ticket_ids: Iterable[str], cap: int = SIMULATED_QUEUE
+) -> HallRows | None:
+    """The hall's schedule, windows, open tickets (at most ``cap`` waiting, the oldest) and
+    the named tickets (None: no hall)."""
     row = tx.one("SELECT * FROM halls WHERE id = ?", (hall_id,))
     if row is None:
         return None
@@ -74,9 +85,9 @@ def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows |
     open_tickets += tx.all(
         f"SELECT {TICKET_COLUMNS} FROM tickets WHERE hall_id = ?"  # noqa: S608
         " AND status IN ('waiting', 'not_arrived') ORDER BY arrived_at, n LIMIT ?",
-        (hall_id, SIMULATED_QUEUE),
+        (hall_id, cap),
     )
-    beyond = _left_out(tx, hall_id, open_tickets)
+    beyond = _left_out(tx, hall_id, open_tickets, cap)
     touched = {r["id"]: r for r in open_tickets}
     wanted = sorted(set(ticket_ids) - set(touched))
     for start in range(0, len(wanted), 500):
@@ -85,7 +96,9 @@ def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows |
         sql = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({marks})"  # noqa: S608
         for r in tx.all(sql, chunk):
             touched[r["id"]] = r
-    newest = tx.one("SELECT COALESCE(MAX(id), 0) AS id FROM events WHERE hall_id = ?", (hall_id,))
+    newest = tx.one(
+        "SELECT id, at FROM events WHERE hall_id = ? ORDER BY id DESC LIMIT 1", (hall_id,)
+    )
     return HallRows(
         hall_from_row(row),
         windows,
@@ -93,16 +106,17 @@ def read_hall(tx: ReadTx, hall_id: str, ticket_ids: Iterable[str]) -> HallRows |
         touched,
         int(newest["id"]) if newest else 0,
         beyond,
+        _at(newest["at"]) if newest else None,
     )
 
 
-def _left_out(tx: ReadTx, hall_id: str, read: list[dict[str, Any]]) -> frozenset[str]:
+def _left_out(tx: ReadTx, hall_id: str, read: list[dict[str, Any]], cap: int) -> frozenset[str]:
     """Services with more waiting tickets than were read (the queue counts say how many)."""
     seen: dict[str, int] = {}
     for r in read:
         if r["status"] in ("waiting", "not_arrived"):
             seen[r["service_id"]] = seen.get(r["service_id"], 0) + 1
-    if sum(seen.values()) < SIMULATED_QUEUE:
+    if sum(seen.values()) < cap:
         return frozenset()
     totals = tx.all(
         "SELECT service_id, SUM(n) AS n FROM queue_counts WHERE hall_id = ?"
@@ -117,7 +131,7 @@ def read_past(tx: ReadTx, hall_id: str, since: datetime) -> tuple[list[dict[str,
     newest = tx.one("SELECT COALESCE(MAX(id), 0) AS id FROM events WHERE hall_id = ?", (hall_id,))
     rows = tx.all(
         "SELECT id, service_id, class, status, window_id, issued_at, called_at, started_at,"
-        " ended_at FROM tickets WHERE hall_id = ? AND issued_at >= ? ORDER BY n",
+        " ended_at, eta_model FROM tickets WHERE hall_id = ? AND issued_at >= ? ORDER BY n",
         (hall_id, iso(since)),
     )
     return rows, int(newest["id"]) if newest else 0
@@ -173,27 +187,47 @@ class HallFeed:
         tz: ZoneInfo,
         rows: Sequence[dict[str, Any]],
         event_id: int,
-        now: datetime,
+        now: datetime | None = None,
     ) -> HallFeed:
-        """A feed that knows the stored tickets (``read_past``) up to ``event_id``."""
+        """A feed that knows the stored tickets (``read_past``) up to ``event_id``.
+
+        ``now`` cuts off what was stamped at or after it; the live estimator leaves it out:
+        whatever the read found stored has happened, even if the clock the refresh was
+        asked at is a moment older than the read.
+        """
+        cut = now or END_OF_TIME
         feed = cls(hall_id, HistoryBuilder(tz), event_id)
-        by_window: dict[str, list[TicketRecord]] = {}
+        scored: list[tuple[datetime, _Open]] = []
         for row in rows:
             record = _record(row)
-            feed.builder.add(record, now)
+            feed.builder.add(record, cut)
+            known = _stored_open(record, row.get("eta_model"))
+            if known.model is not None and record.called_at is not None and record.called_at < cut:
+                scored.append((record.called_at, known))
             if row["status"] in OPEN_STATUSES:
-                feed.open[row["id"]] = _Open(
-                    record.service_id, record.issued_at, record.called_at, record.started_at
-                )
-            if record.window_id is not None and record.called_at is not None:
-                by_window.setdefault(record.window_id, []).append(record)
-        for window_id, calls in by_window.items():
-            calls.sort(key=lambda r: r.called_at or now)
-            for before, after in itertools.pairwise(calls):
-                feed._gap(before.finished_at, after.issued_at, after.called_at)
-            if calls[-1].finished_at is not None:
-                feed.last_finish[window_id] = calls[-1].finished_at
+                if row["status"] in WAITING_STATUSES:
+                    # Re-queued after a no-show, or transferred: its next call starts afresh,
+                    # as it does when the events are fed one by one.
+                    known.called_at = known.started_at = None
+                feed.open[row["id"]] = known
+        for called, known in sorted(scored, key=lambda pair: pair[0]):
+            feed._score(known, called)
+        feed._past_gaps(rows, cut)
         return feed
+
+    def _past_gaps(self, rows: Sequence[dict[str, Any]], cut: datetime) -> None:
+        """Each window's gaps between finishing a ticket and calling the next, and when it
+        last finished one."""
+        by_window: dict[str, list[TicketRecord]] = {}
+        for row in rows:
+            if row["window_id"] is not None and row["called_at"] is not None:
+                by_window.setdefault(row["window_id"], []).append(_record(row))
+        for window_id, calls in by_window.items():
+            calls.sort(key=lambda r: r.called_at or cut)
+            for before, after in itertools.pairwise(calls):
+                self._gap(before.finished_at, after.issued_at, after.called_at)
+            if calls[-1].finished_at is not None:
+                self.last_finish[window_id] = calls[-1].finished_at
 
     def _gap(self, done: datetime | None, issued: datetime, called: datetime | None) -> None:
         if done is None or called is None or done > called or issued > done:
@@ -207,11 +241,10 @@ class HallFeed:
         for event in events:
             if event.id <= self.last_event_id:
                 continue
-            self.last_event_id = event.id
             ticket_id, at = event.data.get("ticket_id"), event.data.get("at")
-            if not event.type.startswith("ticket.") or not isinstance(ticket_id, str) or not at:
-                continue
-            self._ticket_event(event, ticket_id, parse_iso(str(at)), rows.get(ticket_id))
+            if event.type.startswith("ticket.") and isinstance(ticket_id, str) and at:
+                self._ticket_event(event, ticket_id, parse_iso(str(at)), rows.get(ticket_id))
+            self.last_event_id = event.id
 
     def _ticket_event(
         self, event: EventRecord, ticket_id: str, at: datetime, row: dict[str, Any] | None
@@ -243,15 +276,18 @@ class HallFeed:
         self.builder.called(known.service_id, known.issued_at, at)
         if isinstance(window_id, str):
             self._gap(self.last_finish.get(window_id), known.issued_at, at)
-        if known.model is not None and known.predicted_at is not None:
-            actual = max(0.0, (at - known.predicted_at).total_seconds() / 60.0)
-            model = known.model
-            self.builder.outcome(
-                model.minutes, model.low, model.high, actual, features=known.features
-            )
-            known.model = None
-            self.outcomes += 1
-            self.outcomes_with_state += 1 if known.features else 0
+        self._score(known, at)
+
+    def _score(self, known: _Open, called: datetime) -> None:
+        """Feed the ticket's first model estimate against its actual wait (once)."""
+        if known.model is None or known.predicted_at is None:
+            return
+        actual = max(0.0, (called - known.predicted_at).total_seconds() / 60.0)
+        model = known.model
+        self.builder.outcome(model.minutes, model.low, model.high, actual, features=known.features)
+        known.model = None
+        self.outcomes += 1
+        self.outcomes_with_state += 1 if known.features else 0
 
     def _window_done(
         self,
@@ -286,14 +322,63 @@ class HallFeed:
         model: Mapping[str, tuple[float, float, float]],
         now: datetime,
         features: Mapping[str, tuple[float, ...]] | None = None,
-    ) -> None:
+    ) -> dict[str, str]:
         """Keep the first model estimate (minutes, low, high) of each ticket and the queue
-        state it was made in, to score it (and teach the correction) when it is called."""
+        state it was made in, to score it (and teach the correction) when it is called.
+
+        Returns the newly kept ones, encoded for the ticket's ``eta_model`` column, so a
+        feed read again from the store (after a restart) knows them too.
+        """
+        kept: dict[str, str] = {}
         for ticket_id, (minutes, low, high) in model.items():
             known = self.open.get(ticket_id)
-            if known is not None and known.predicted_at is None:
-                known.model, known.predicted_at = Estimate(minutes, low, high), now
-                known.features = (features or {}).get(ticket_id, ())
+            if known is None or known.predicted_at is not None:
+                continue
+            if not all(math.isfinite(x) for x in (minutes, low, high)):
+                continue  # nothing to score it by (the simulation never reached it)
+            state = tuple((features or {}).get(ticket_id, ()))
+            if not all(math.isfinite(x) for x in state):
+                state = ()
+            known.model, known.predicted_at, known.features = (
+                Estimate(minutes, low, high),
+                now,
+                state,
+            )
+            kept[ticket_id] = json.dumps(
+                [minutes, low, high, iso(now), list(state)], separators=(",", ":"), allow_nan=False
+            )
+        return kept
+
+
+MAX_FEATURES = 64
+"""More numbers than any model state has: a longer stored list is not ours."""
+
+
+def _stored_open(record: TicketRecord, text: str | None) -> _Open:
+    """A stored ticket as the feed remembers it, with its stored first model estimate."""
+    known = _Open(record.service_id, record.issued_at, record.called_at, record.started_at)
+    stored = _parse_model(text)
+    if stored is not None:
+        known.model, known.predicted_at, known.features = stored
+    return known
+
+
+def _parse_model(text: str | None) -> tuple[Estimate, datetime, tuple[float, ...]] | None:
+    """A stored ``eta_model`` (None when absent or not one we wrote: such a row is skipped,
+    never allowed to stop the hall's predictor)."""
+    if not text:
+        return None
+    try:
+        minutes, low, high, at, features = json.loads(text)
+        numbers = tuple(float(x) for x in (minutes, low, high))
+        state = tuple(float(x) for x in features)
+        predicted_at = parse_iso(str(at))
+    except (ValueError, TypeError, ArithmeticError):
+        return None
+    finite = all(math.isfinite(x) for x in (*numbers, *state))
+    if not finite or predicted_at.tzinfo is None or len(state) > MAX_FEATURES:
+        return None
+    return Estimate(*numbers), predicted_at, state
 
 
 def hall_state(rows: HallRows, now: datetime) -> HallState:

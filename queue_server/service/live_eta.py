@@ -1,14 +1,17 @@
 """The live wait predictor: one simulation forecast per hall, refreshed after its events.
 
-At start-up each hall's history is built from its stored tickets of the last
-``history_days`` days (read on the store's reader pool). From then on the estimator
-follows the event bus: a hall's ticket and window events are fed to its history and
-trigger a refresh - one consistent read of the hall, the history and snapshot built
-in a worker thread, then the simulation (:func:`queue_server.eta.predict`) in a worker
-process, so the event loop only hands work over and never competes with the simulation
-for the interpreter lock. Refreshes are coalesced: at most one per hall is in flight;
-events that arrive meanwhile are taken together by the next one. A timer refreshes every
-hall every ``refresh_seconds`` so estimates follow the clock when nothing happens.
+The estimator follows the event bus: a hall's ticket and window events trigger a
+refresh, and its ticket events go with it. The refresh itself - one consistent read of
+the hall over a connection of its own, the hall's history fed and snapshotted, the
+simulation (:func:`queue_server.eta.predict`) - runs in the predictor's worker process
+(``service/eta_worker.py``), which also keeps each hall's history (built from the stored
+tickets of the last ``history_days`` days the first time it sees the hall). The server's
+event loop only sends the new events and stores the numbers that come back, so neither
+the simulation nor a queue of thousands costs it anything per refresh.
+
+Refreshes are coalesced: at most one per hall is in flight; events that arrive meanwhile
+are taken together by the next one. A timer refreshes every hall every
+``refresh_seconds`` so estimates follow the clock when nothing happens.
 
 Readers (issuing, the public feed, tracking, signage) only look at the latest
 :class:`Forecast`; they never wait for the predictor. The seed of each run is the
@@ -22,40 +25,38 @@ import contextlib
 import logging
 import math
 import multiprocessing
-from collections.abc import Callable, Collection, Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
-from typing import Any, Protocol
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from queue_server.domain.events import EventRecord
-from queue_server.eta import Estimate, HallState, History, Predictions, predict
+from queue_server.eta import Estimate, predict
 from queue_server.events.bus import ALL_HALLS, EventBus, Subscription
-from queue_server.service.eta_feed import HallFeed, HallRows, hall_state, read_hall, read_past
-from queue_server.service.rows import hall_from_row
+from queue_server.service.eta_feed import SIMULATED_QUEUE
+from queue_server.service.eta_worker import (
+    Predictor,
+    PredictorHost,
+    Refreshed,
+    RefreshRequest,
+    Triple,
+    forget_here,
+    refresh_here,
+)
 from queue_server.store import Database
+from queue_server.store.db import WriteTx
+
+__all__ = ["CLOSED_FORM", "SIMULATION", "Forecast", "Forecasts", "LiveEta", "LiveEtaConfig"]
+__all__ += ["Predictor", "no_forecasts"]
 
 log = logging.getLogger(__name__)
 
 SIMULATION = "simulation"
 CLOSED_FORM = "closed_form"
-
-
-class Predictor(Protocol):
-    """The shape of :func:`queue_server.eta.predict` (tests may pass a slower twin)."""
-
-    def __call__(
-        self,
-        state: HallState,
-        history: History,
-        now: datetime,
-        rng_seed: int | None = None,
-        *,
-        only: Collection[str] | None = None,
-    ) -> Predictions: ...
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class LiveEtaConfig:
     settle_seconds: float = 0.05
     worker: str = "process"
     busy_share: float = 0.25
+    simulated_queue: int = SIMULATED_QUEUE
 
     @classmethod
     def from_settings(cls, extra: Mapping[str, Any]) -> LiveEtaConfig:
@@ -86,66 +88,61 @@ class LiveEtaConfig:
             raise ValueError("eta: busy_share is above 0 and at most 1")
         if config.worker not in ("process", "thread"):
             raise ValueError("eta: worker is 'process' or 'thread'")
+        if config.simulated_queue < 1:
+            raise ValueError("eta: simulated_queue is at least 1")
         return config
 
 
 @dataclass(frozen=True)
 class Forecast:
-    """The latest predictions of one hall and what they rest on."""
+    """The latest shown estimates of one hall and what they rest on."""
 
     hall_id: str
-    computed: Computed
+    tickets: dict[str, Triple]
+    services: dict[str, Triple]
     computed_at: datetime
     event_id: int
     ready: frozenset[str]
     """Services with at least ``min_samples`` recorded service times: only their
     estimates come from the simulation; the others keep the closed form."""
 
-    def service(self, service_id: str) -> Estimate | None:
-        """The shown wait of a ticket of ``service_id`` issued now, if the simulation has one."""
+    waiting: Mapping[str, int] = field(default_factory=dict)
+    """Tickets waiting per service in the state the estimates are for."""
+    per_person: Mapping[str, float] = field(default_factory=dict)
+    """Minutes one more person waiting adds, per service."""
+
+    def service(self, service_id: str, waiting_now: int | None = None) -> Estimate | None:
+        """The shown wait of a ticket of ``service_id`` issued now, if the simulation has one.
+
+        With ``waiting_now``, people who came or were called since the refresh move the
+        estimate by the service's minutes per person (a burst of arrivals between two
+        refreshes does not give every newcomer the same wait).
+        """
         if service_id not in self.ready:
             return None
-        return _finite(self.computed.services.get(service_id))
+        found = self.services.get(service_id)
+        then = self.waiting.get(service_id, 0)
+        pace = self.per_person.get(service_id)
+        if found is not None and waiting_now is not None and pace is not None:
+            found = _shifted(found, (waiting_now - then) * pace)
+        return _finite(found)
 
-    def ticket(self, ticket_id: str, service_id: str) -> Estimate | None:
-        """The shown wait of one waiting ticket, if the simulation has one."""
+    def ticket(
+        self, ticket_id: str, service_id: str, now: datetime | None = None
+    ) -> Estimate | None:
+        """The shown wait of one waiting ticket, if the simulation has one; with ``now``,
+        less the time gone by since the refresh."""
         if service_id not in self.ready:
             return None
-        return _finite(self.computed.tickets.get(ticket_id))
+        found = self.tickets.get(ticket_id)
+        if found is not None and now is not None:
+            found = _shifted(found, -max(0.0, (now - self.computed_at).total_seconds() / 60.0))
+        return _finite(found)
 
 
-Triple = tuple[float, float, float]
-"""An estimate as plain numbers: minutes, low, high."""
-
-
-@dataclass(frozen=True)
-class Computed:
-    """What a prediction sends back: shown estimates per ticket and service, and the
-    model's own ticket estimates (plain numbers, cheap to copy between processes)."""
-
-    tickets: dict[str, Triple]
-    services: dict[str, Triple]
-    model: dict[str, Triple]
-    features: dict[str, tuple[float, ...]] = field(default_factory=dict)
-    """The queue state each ticket's estimate was made in (for the learned correction)."""
-
-
-def _triples(estimates: Mapping[str, Estimate]) -> dict[str, Triple]:
-    return {k: (e.minutes, e.low, e.high) for k, e in estimates.items()}
-
-
-def compute(
-    predictor: Predictor, rows: HallRows, history: History, now: datetime, seed: int
-) -> Computed:
-    """Build the hall's snapshot and run the predictor (in the worker process, so that
-    neither the thousands of ticket objects nor the simulation cost the server's loop)."""
-    predictions = predictor(hall_state(rows, now), history, now, rng_seed=seed)
-    return Computed(
-        _triples(predictions.tickets),
-        _triples(predictions.services),
-        _triples(predictions.model),
-        {k: tuple(float(x) for x in v) for k, v in predictions.features.items()},
-    )
+def _shifted(values: Triple, minutes: float) -> Triple:
+    point, low, high = (max(0.0, v + minutes) for v in values)
+    return point, low, high
 
 
 def _finite(values: Triple | None) -> Estimate | None:
@@ -165,14 +162,15 @@ def no_forecasts(hall_id: str) -> Forecast | None:
 
 @dataclass
 class _Track:
-    """One hall: its feed, the events not yet fed, the refresh in flight, the forecast."""
+    """One hall: the events not yet sent, the refresh in flight, the latest forecast."""
 
-    feed: HallFeed
     pending: list[EventRecord] = field(default_factory=list)
     due: bool = False
     task: asyncio.Task[None] | None = None
     forecast: Forecast | None = None
     refreshes: int = 0
+    outcomes: int = 0
+    outcomes_with_state: int = 0
 
 
 class LiveEta:
@@ -191,8 +189,14 @@ class LiveEta:
         self.clock = clock
         self.config = config
         self.predictor = predictor
+        self._owner = uuid.uuid4().hex
+        self._generation = 0
         self._tracks: dict[str, _Track] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eta")
+        self._host: PredictorHost | None = None
+        """The feeds and connection when refreshes run in this process's worker thread."""
+        self._closed = False
+        self._uses_worker_process = predictor is predict and config.worker == "process"
 
     def forecast(self, hall_id: str) -> Forecast | None:
         """The hall's forecast if it is recent enough to show (None: closed form)."""
@@ -214,8 +218,8 @@ class LiveEta:
             "event_id": found.event_id if found else None,
             "services_ready": sorted(found.ready) if found else [],
             "refreshes": track.refreshes if track else 0,
-            "outcomes": track.feed.outcomes if track else 0,
-            "outcomes_with_state": track.feed.outcomes_with_state if track else 0,
+            "outcomes": track.outcomes if track else 0,
+            "outcomes_with_state": track.outcomes_with_state if track else 0,
         }
 
     async def run(self) -> None:
@@ -240,34 +244,39 @@ class LiveEta:
                 log.warning("the wait predictor fell behind the event bus; rebuilding")
 
     async def close(self) -> None:
-        """Stop the refreshes in flight and the worker thread (never waits for a run)."""
+        """Stop the refreshes in flight and the worker thread (never waits for a run); the
+        predictor process forgets this estimator's halls."""
         tasks = [t.task for t in self._tracks.values() if t.task is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.submit(self._close_host)
+        if self._uses_worker_process and _POOL:
+            with contextlib.suppress(RuntimeError):
+                _POOL[0].submit(forget_here, str(self.db.path), self._owner)
+        self._executor.shutdown(wait=False, cancel_futures=False)
+
+    def _close_host(self) -> None:
+        """Worker thread, after any refresh in it: close the thread-mode host, if one was made."""
+        if self._host is not None:
+            self._host.close()
+            self._host = None
 
     async def _start(self) -> None:
-        rows = await self.db.read(lambda tx: tx.all("SELECT * FROM halls ORDER BY id"))
+        """Every hall refreshed from a history read afresh (the subscription is already
+        open, so events after that read are fed and none twice)."""
+        self._generation += 1
+        rows = await self.db.read(lambda tx: tx.all("SELECT id FROM halls ORDER BY id"))
         for row in rows:
-            await self._load(row["id"], ZoneInfo(hall_from_row(row).schedule.timezone))
-
-    async def _load(self, hall_id: str, tz: ZoneInfo) -> _Track:
-        now = self.clock()
-        since = now - timedelta(days=self.config.history_days)
-        past, event_id = await self.db.read(lambda tx: read_past(tx, hall_id, since))
-        loop = asyncio.get_running_loop()
-        feed = await loop.run_in_executor(
-            self._executor, HallFeed.from_past, hall_id, tz, past, event_id, now
-        )
-        old = self._tracks.get(hall_id)
-        if old is not None and old.task is not None:
-            old.task.cancel()
-        track = self._tracks[hall_id] = _Track(feed, due=True)
-        self._kick(hall_id, track)
-        return track
+            track = self._tracks.setdefault(row["id"], _Track())
+            track.pending.clear()
+            track.due = True
+            self._kick(row["id"], track)
 
     async def _follow(self, subscription: Subscription) -> None:
         """Events as they come, and every hall refreshed every ``refresh_seconds`` however
@@ -288,16 +297,12 @@ class LiveEta:
                 return
             if not event.type.startswith(("ticket.", "window.")):
                 continue
-            found = self._tracks.get(event.hall_id) or await self._new_hall(event.hall_id)
-            if found is not None:
-                found.pending.append(event)
-                self._kick(event.hall_id, found)
-
-    async def _new_hall(self, hall_id: str) -> _Track | None:
-        row = await self.db.read(lambda tx: tx.one("SELECT * FROM halls WHERE id = ?", (hall_id,)))
-        if row is None:
-            return None
-        return await self._load(hall_id, ZoneInfo(hall_from_row(row).schedule.timezone))
+            track = self._tracks.setdefault(event.hall_id, _Track())
+            if event.type.startswith("ticket."):
+                track.pending.append(event)
+            else:
+                track.due = True
+            self._kick(event.hall_id, track)
 
     def _kick(self, hall_id: str, track: _Track) -> None:
         if track.task is None or track.task.done():
@@ -306,52 +311,76 @@ class LiveEta:
     async def _refresh_loop(self, hall_id: str, track: _Track) -> None:
         """Refresh until no event is left; one loop per hall at a time.
 
-        After a refresh that took ``t`` seconds the next one waits at least
+        After a refresh that took the predictor ``t`` seconds the next one waits at least
         ``t * (1 - busy_share) / busy_share``, so a very long queue (whose simulation takes
-        seconds) never keeps a processor busy more than ``busy_share`` of the time.
+        seconds) never keeps a processor busy more than ``busy_share`` of the time. (A
+        failed refresh counts as a second's work.)
         """
-        loop = asyncio.get_running_loop()
         while track.pending or track.due:
             if self.config.settle_seconds > 0:
                 await asyncio.sleep(self.config.settle_seconds)
             events, track.pending, track.due = track.pending, [], False
-            started = loop.time()
             try:
-                await self._refresh(hall_id, track, events)
+                worked = await self._refresh(hall_id, track, events)
             except Exception:
                 log.exception("wait prediction for hall %s failed", hall_id)
+                worked = 1.0
             share = self.config.busy_share
-            await asyncio.sleep((loop.time() - started) * (1.0 - share) / share)
+            await asyncio.sleep(worked * (1.0 - share) / share)
 
-    async def _refresh(self, hall_id: str, track: _Track, events: list[EventRecord]) -> None:
-        ids = {str(e.data.get("ticket_id")) for e in events if e.data.get("ticket_id")}
-        rows = await self.db.read(lambda tx: read_hall(tx, hall_id, ids))
-        if rows is None:
-            return
+    async def _refresh(self, hall_id: str, track: _Track, events: list[EventRecord]) -> float:
+        """One refresh; the seconds of work it took the predictor."""
         now = self.clock()
-        loop = asyncio.get_running_loop()
-        prepare = partial(_prepare, track.feed, events, rows, now)
-        history = await loop.run_in_executor(self._executor, prepare)
-        computed = await self._compute(replace(rows, touched={}), history, now)
-        finish = partial(self._forecast, track.feed, computed, history, rows, now)
-        track.forecast = await loop.run_in_executor(self._executor, finish)
+        request = RefreshRequest(
+            db_path=str(self.db.path),
+            synchronous=self.db.synchronous,
+            owner=self._owner,
+            generation=self._generation,
+            hall_id=hall_id,
+            events=tuple(events),
+            now=now,
+            history_days=self.config.history_days,
+            min_samples=self.config.min_samples,
+            simulated_queue=self.config.simulated_queue,
+        )
+        done = await self._run(request)
+        if done is None:
+            return 0.0
+        if done.kept:
+            await self.db.write(partial(_keep_models, done.kept))
+        track.forecast = Forecast(
+            hall_id=hall_id,
+            tickets=done.tickets,
+            services=done.services,
+            computed_at=done.as_of,
+            event_id=done.event_id,
+            ready=done.ready,
+            waiting=done.waiting,
+            per_person=done.per_person,
+        )
         track.refreshes += 1
+        track.outcomes, track.outcomes_with_state = done.outcomes, done.outcomes_with_state
+        return done.seconds
 
-    async def _compute(self, rows: HallRows, history: History, now: datetime) -> Computed:
-        """Run the predictor in the shared worker process (or this process's worker thread).
+    async def _run(self, request: RefreshRequest) -> Refreshed | None:
+        """Run the refresh in the shared predictor process (or this process's worker thread).
 
         A simulation is pure Python; in a thread it would hold the interpreter lock for as
-        long as it runs and slow every request down. To the process go the hall's rows
-        and the history; back come plain numbers.
+        long as it runs and slow every request down. To the process go the new events;
+        back come plain numbers.
         """
         loop = asyncio.get_running_loop()
-        work = partial(compute, self.predictor, rows, history, now, rows.newest_event_id)
-        if self.predictor is not predict or self.config.worker == "thread":
-            return await loop.run_in_executor(self._executor, work)
+        if not self._uses_worker_process:
+            return await loop.run_in_executor(self._executor, self._refresh_in_thread, request)
         pool = _process_pool()
+        # The one process runs the refreshes of every hall in turn: a refresh queued behind
+        # others gets their time too before it is taken for hung.
+        ahead = _QUEUED[0]
+        _QUEUED[0] += 1
+        allowed = max(COMPUTE_TIMEOUT, 4 * self.config.refresh_seconds) * (ahead + 1)
         try:
-            async with asyncio.timeout(max(COMPUTE_TIMEOUT, 4 * self.config.refresh_seconds)):
-                return await loop.run_in_executor(pool, work)
+            async with asyncio.timeout(allowed):
+                return await loop.run_in_executor(pool, refresh_here, request)
         except BrokenProcessPool:
             _drop_process_pool(pool)
             raise
@@ -359,41 +388,36 @@ class LiveEta:
             log.error("a wait prediction ran too long; restarting the predictor's process")
             _kill_process_pool(pool)
             raise
+        finally:
+            _QUEUED[0] -= 1
 
-    def _forecast(
-        self,
-        feed: HallFeed,
-        computed: Computed,
-        history: History,
-        rows: HallRows,
-        now: datetime,
-    ) -> Forecast:
-        """Worker thread: remember the model estimates, say which services are simulated."""
-        feed.remember(computed.model, now, computed.features)
-        ready = frozenset(
-            sid
-            for sid, stats in history.services.items()
-            if len(stats.samples) >= self.config.min_samples and sid not in rows.beyond
-        )
-        return Forecast(feed.hall_id, computed, now, rows.newest_event_id, ready)
+    def _refresh_in_thread(self, request: RefreshRequest) -> Refreshed | None:
+        if self._host is None:
+            self._host = PredictorHost(request.db_path, request.synchronous, self._owner)
+        return self._host.refresh(request, self.predictor)
 
 
-def _prepare(feed: HallFeed, events: list[EventRecord], rows: HallRows, now: datetime) -> History:
-    """Worker thread: feed the events, then the history as of ``now``."""
-    feed.feed(events, rows.touched)
-    return feed.builder.snapshot(now)
+def _keep_models(kept: Mapping[str, str], tx: WriteTx) -> None:
+    """Store each ticket's first model estimate (the predictor reads them back after a
+    restart, so its recalibration and point correction need not learn again)."""
+    tx.conn.executemany(
+        "UPDATE tickets SET eta_model = ? WHERE id = ? AND eta_model IS NULL",
+        [(text, ticket_id) for ticket_id, text in kept.items()],
+    )
 
 
 COMPUTE_TIMEOUT = 30.0
 """Seconds a prediction may run before its process is taken for hung."""
 _POOL: list[ProcessPoolExecutor] = []
+_QUEUED = [0]
+"""Refreshes handed to the predictor process and not yet back."""
 """The one predictor process of this server process, started on first use."""
 
 
 def _process_pool() -> ProcessPoolExecutor:
     if not _POOL:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["queue_server.service.live_eta"])
+        context.set_forkserver_preload(["queue_server.service.eta_worker"])
         _POOL.append(ProcessPoolExecutor(max_workers=1, mp_context=context))
     return _POOL[0]
 

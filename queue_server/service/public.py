@@ -24,7 +24,7 @@ def _service_wait(
     estimate = closed_form(waiting, servers, typical_minutes)
     if live is None or servers == 0:
         return estimate
-    return estimate.or_live(live.service(service_id))
+    return estimate.or_live(live.service(service_id, waiting))
 
 
 def _hall_summary(tx: ReadTx, hall: Hall, now: datetime, forecasts: Forecasts) -> dict[str, Any]:
@@ -118,7 +118,7 @@ def track_ticket(
         estimate = closed_form(ahead, servers, mean)
         live = forecasts(row["hall_id"])
         if live is not None and servers > 0:
-            estimate = estimate.or_live(live.ticket(row["id"], row["service_id"]))
+            estimate = estimate.or_live(live.ticket(row["id"], row["service_id"], now))
         eta = estimate.as_json_with_method()
     window = None
     if row["window_id"] and row["status"] in ("called", "serving"):

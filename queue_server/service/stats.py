@@ -170,7 +170,7 @@ def _service_rows(
         servers = open_servers[service.id]
         estimate = closed_form(len(waits), servers, service.rules.typical_minutes)
         if live is not None and servers:
-            estimate = estimate.or_live(live.service(service.id))
+            estimate = estimate.or_live(live.service(service.id, len(waits)))
         issued = sum(1 for r in rows if r["service_id"] == service.id)
         quota = service.rules.daily_quota
         over = sum(1 for m in waits if m > threshold)

@@ -396,6 +396,11 @@ MIGRATIONS: tuple[str, ...] = (
             AND service_id = OLD.service_id AND class = OLD.class AND status = OLD.status;
     END;
     """,
+    # The wait predictor's own first estimate of a ticket and the queue state it was made
+    # in (JSON numbers only), so its recalibration and point correction survive a restart.
+    """
+    ALTER TABLE tickets ADD COLUMN eta_model TEXT;
+    """,
 )
 
 

@@ -163,3 +163,20 @@ async def test_a_malformed_service_entry_is_a_clear_error_not_a_crash(booking: B
     for services in ([{"service_id": ["s-a"]}], [{"service_id": 7}], [{}], ["s-a"]):
         response = await booking.rules({"services": services})
         assert response.status == 422, (services, await response.text())
+
+
+async def test_after_a_slot_length_change_the_listing_counts_old_bookings_like_booking(
+    booking: Booking,
+) -> None:
+    await booking.enable("s-a", capacity=1, minutes=60)
+    await booking.booked(TUE_10, who=1)  # 10:00-11:00
+    await booking.enable("s-a", capacity=1, minutes=30)
+    listed = {slot["start"]: slot for slot in await booking.open_slots("s-a")}
+    halves = [start for start in listed if start.startswith("2026-11-24T02:")]
+    assert len(halves) == 2, sorted(listed)  # 10:00-10:30 and 10:30-11:00 in the hall
+    for start in halves:
+        assert listed[start]["left"] == 0, listed[start]
+        refused = await booking.book(start, who=2)
+        assert (await refused.json())["error"]["code"] == "slot_full"
+    after = [s for s in listed.values() if s["start"].startswith("2026-11-24T03:")]
+    assert after and all(s["left"] == 1 for s in after)

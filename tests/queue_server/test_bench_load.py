@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
-ENDPOINTS = {"baseline", "issue", "call-next", "feed"}
+from queue_server.bench.load_servers import write_server_config
+from queue_server.config import Settings
+from queue_server.service.live_eta import LiveEtaConfig
+
+ENDPOINTS = {"baseline", "issue", "call-next", "feed", "baseline-end"}
 LOOP_KEYS = {
     "requests",
     "ok",
@@ -77,8 +82,19 @@ async def test_bench_load_json_report() -> None:
             assert measured["p50_ms"] is not None
             assert measured["p99_ms"] >= measured["p50_ms"]
         assert result["open"]["requests"] == 20, name
-    assert report["endpoints"]["baseline"]["ratio_to_baseline"] == 1.0
+    ends = [report["endpoints"][name]["ratio_to_baseline"] for name in ("baseline", "baseline-end")]
+    assert sum(ends) == pytest.approx(2.0, abs=0.002), "ratios are to the mean of both baselines"
+    assert report["predictor"] is True
     assert report["halls"] == 10, "the feed is measured with a city's worth of halls"
     calls = report["endpoints"]["call-next"]
     assert calls["closed"]["queue_at_start"] > 0
     assert calls["open"]["queue_at_start"] >= 20
+
+
+@pytest.mark.parametrize("predictor", [True, False])
+def test_the_benchmark_server_runs_with_or_without_the_live_predictor(
+    tmp_path: Path, predictor: bool
+) -> None:
+    config = write_server_config(tmp_path, {"halls": []}, 8080, predictor=predictor)
+    settings = Settings.from_toml(config)
+    assert LiveEtaConfig.from_settings(settings.extra).enabled is predictor

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import threading
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
@@ -19,7 +21,7 @@ from queue_server.app import create_app
 from queue_server.config import Settings
 from queue_server.domain.events import EventRecord
 from queue_server.eta import HallState, History, Predictions, predict
-from queue_server.service import eta_feed
+from queue_server.service import live_eta
 from tests.queue_server.conftest import FakeClock, Hall, MakeHall
 from tests.queue_server.site import test_site
 
@@ -60,6 +62,12 @@ async def serve(hall: Hall, count: int, minutes: float = 4.0) -> None:
         hall.clock.advance(minutes)
         response = await hall.post("manager", "/api/v1/windows/w1/finish")
         assert response.status == 200, await response.text()
+
+
+async def service_wait(hall: Hall, service_id: str = "s-b") -> dict[str, Any]:
+    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
+    found: dict[str, Any] = {s["id"]: s for s in feed["services"]}[service_id]
+    return found
 
 
 async def test_closed_form_until_the_hall_has_history_then_the_simulation(
@@ -164,17 +172,26 @@ class GatedPredictor:
         return predict(state, history, now, rng_seed, only=only)
 
 
-async def test_requests_never_wait_for_a_running_prediction(
-    tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]]
-) -> None:
+async def gated_hall(
+    tmp_path: Path,
+    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
+    gated: GatedPredictor,
+) -> Hall:
+    """The test hall whose estimator runs ``gated`` (in its worker thread)."""
     site_file = tmp_path / "site.json"
     site_file.write_text(json.dumps(test_site(), ensure_ascii=False), encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data", site_file=site_file, extra=FAST)
     clock = FakeClock()
     app = create_app(settings, clock=clock)
-    gated = GatedPredictor()
     app[predictor_key] = gated
-    hall = Hall(await aiohttp_client(app), clock)
+    return Hall(await aiohttp_client(app), clock)
+
+
+async def test_requests_never_wait_for_a_running_prediction(
+    tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]]
+) -> None:
+    gated = GatedPredictor()
+    hall = await gated_hall(tmp_path, aiohttp_client, gated)
     try:
         await asyncio.to_thread(gated.started.wait)
         issued = [await hall.issue("s-b") for _ in range(10)]
@@ -225,19 +242,106 @@ async def test_called_tickets_teach_the_correction_with_the_state_they_were_issu
 
 
 async def test_a_queue_longer_than_the_simulated_one_keeps_the_closed_form(
-    make_hall: MakeHall, monkeypatch: Any
+    make_hall: MakeHall,
 ) -> None:
-    monkeypatch.setattr(eta_feed, "SIMULATED_QUEUE", 3)
-    hall = await make_hall(extra=FAST)
+    hall = await make_hall(extra={"eta": {**FAST["eta"], "simulated_queue": 3}})
     await serve(hall, 4)
     for _ in range(2):
         await hall.issue("s-b")
     await caught_up(hall)
-    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
-    assert {s["id"]: s["eta"] for s in feed["services"]}["s-b"]["method"] == "simulation"
+    assert (await service_wait(hall))["eta"]["method"] == "simulation"
     for _ in range(3):
         await hall.issue("s-b")
     status = await caught_up(hall)
     assert "s-b" not in status["services_ready"], "five waiting, three simulated"
-    feed = await (await hall.client.get("/api/v1/halls/h1")).json()
-    assert {s["id"]: s["eta"] for s in feed["services"]}["s-b"]["method"] == "closed_form"
+    assert (await service_wait(hall))["eta"]["method"] == "closed_form"
+
+
+async def test_a_killed_predictor_process_is_replaced_and_reads_the_same_history(
+    make_hall: MakeHall,
+) -> None:
+    """The predictor process keeps each hall's history; a new one reads it from the store.
+    Read afresh or fed event by event, it is the same history: the same state gives the
+    same numbers after the restart."""
+    hall = await make_hall(extra={"eta": {**FAST["eta"], "refresh_seconds": 0.2}})
+    await serve(hall, 5)
+    for _ in range(4):
+        await hall.issue("s-b")
+    await caught_up(hall)
+    before = await (await hall.client.get("/api/v1/halls/h1")).json()
+    for process in list(live_eta._POOL[0]._processes.values()):
+        os.kill(process.pid, signal.SIGKILL)
+    refreshes = (await predictor_status(hall))["refreshes"]
+    for _ in range(CATCH_UP_ROUNDS):
+        if (await predictor_status(hall))["refreshes"] >= refreshes + 2:
+            break
+        await asyncio.sleep(0.01)
+    status = await predictor_status(hall)
+    assert status["refreshes"] >= refreshes + 2, status
+    assert status["fresh"] and "s-b" in status["services_ready"]
+    after = await (await hall.client.get("/api/v1/halls/h1")).json()
+    assert after["services"] == before["services"]
+
+
+async def test_the_predictor_keeps_what_it_learned_across_a_restart(make_hall: MakeHall) -> None:
+    """Each ticket's first model estimate is stored with it: after a restart the outcomes
+    already scored are known again, and tickets still waiting are scored when called."""
+    hall = await make_hall(extra=FAST)
+    await serve(hall, 4)
+    await hall.issue("s-b")
+    await hall.issue("s-b")
+    await caught_up(hall)
+    assert await hall.call_next("w1") is not None
+    hall.clock.advance(2)
+    await hall.post("manager", "/api/v1/windows/w1/finish")
+    before = await caught_up(hall)
+    assert before["outcomes_with_state"] >= 1
+    await hall.client.close()
+
+    again = await make_hall(extra=FAST, clock=hall.clock)
+    after = await caught_up(again)
+    assert after["outcomes_with_state"] == before["outcomes_with_state"]
+    assert await again.call_next("w1") is not None
+    final = await caught_up(again)
+    assert final["outcomes_with_state"] == before["outcomes_with_state"] + 1
+
+
+async def test_a_hall_history_covers_history_days_however_long_the_server_runs(
+    make_hall: MakeHall,
+) -> None:
+    hall = await make_hall(extra={"eta": {**FAST["eta"], "history_days": 1}})
+    await serve(hall, 4)
+    status = await caught_up(hall)
+    assert "s-b" in status["services_ready"]
+    hall.clock.advance(2 * 24 * 60)
+    hall.tokens.clear()  # staff tokens have expired meanwhile
+    await hall.issue("s-b")
+    status = await caught_up(hall)
+    assert "s-b" not in status["services_ready"], "the service times are two days old"
+
+
+async def test_people_who_came_since_the_last_refresh_lengthen_a_new_arrival_s_wait(
+    tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]]
+) -> None:
+    """Between two refreshes each newcomer's wait grows by the service's minutes per
+    person (mean recorded service time over the open windows that serve it)."""
+    gated = GatedPredictor()
+    gated.gate.set()
+    hall = await gated_hall(tmp_path, aiohttp_client, gated)
+    await serve(hall, 4)  # four services of 4 minutes; three open windows serve s-b
+    await hall.issue("s-b")
+    await caught_up(hall)
+    before = await service_wait(hall)
+    assert before["eta"]["method"] == "simulation"
+    gated.gate.clear()  # the refreshes after this wait
+    try:
+        issued = [await hall.issue("s-b") for _ in range(3)]
+        after = await service_wait(hall)
+    finally:
+        gated.gate.set()
+    assert after["waiting"] == before["waiting"] + 3
+    assert after["eta"]["method"] == "simulation"
+    added = after["eta"]["minutes"] - before["eta"]["minutes"]
+    assert abs(added - 3 * 4 / 3) <= 0.11, (before, after)
+    steps = [t["eta"]["minutes"] for t in issued]
+    assert steps == sorted(steps) and steps[0] < steps[-1]

@@ -12,22 +12,18 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from devices.camera.qr import QrDecoder
 from kiosk.samples import id_number
-from queue_server.app import create_app
-from queue_server.config import Settings
 from tests.browser import browser  # noqa: F401 - fixture
-from tests.queue_server.conftest import FakeClock
-from tests.queue_server.site import PASSWORD, test_site
+from tests.queue_server.site import test_site
+from tests.remote.phone_rig import PhoneRig, phone_rig
 
 pytestmark = pytest.mark.browser
 
 PHONE = "13812345678"
 ID_NUMBER = id_number(date(1985, 6, 1), 123)
-PHONE_VIEW = {"width": 360, "height": 740}
 WEEKDAY = [["08:30", "12:00"], ["13:30", "17:00"]]
 
 
@@ -40,43 +36,13 @@ def weekday_hall() -> dict[str, Any]:
 
 
 @dataclass
-class Phone:
-    """The server, its fake clock, and a phone-sized browser."""
-
-    server: TestServer
-    client: TestClient[Any, Any]
-    clock: FakeClock
-    context: BrowserContext
-    tokens: dict[str, str]
-
-    def url(self, path: str) -> str:
-        return str(self.server.make_url(path))
-
-    async def as_(self, who: str, method: str, path: str, body: Any = None) -> Any:
-        if who not in self.tokens:
-            if who == "kiosk":
-                made = await self.as_(
-                    "manager", "POST", "/api/v1/halls/h1/devices", {"role": "kiosk"}
-                )
-                self.tokens[who] = (await made.json())["token"]
-            else:
-                r = await self.client.post(
-                    "/api/v1/auth/login", json={"username": who, "password": PASSWORD}
-                )
-                self.tokens[who] = (await r.json())["token"]
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"}
-        return await self.client.request(method, path, json=body, headers=headers)
+class Phone(PhoneRig):
+    """The rig with the appointment helpers."""
 
     async def rules(self, **service: Any) -> None:
         change = {"services": [{"service_id": "s-a", "enabled": True, **service}]}
         r = await self.as_("manager", "PUT", "/api/v1/halls/h1/appointment-rules", change)
         assert r.status == 200, await r.text()
-
-    async def code(self, phone: str) -> str:
-        masked = f"{phone[:3]}****{phone[-4:]}"
-        messages = (await (await self.client.get("/api/v1/remote/outbox")).json())["messages"]
-        found = [m for m in messages if m["template"] == "otp" and m["to"] == masked]
-        return str(found[0]["params"]["code"])
 
     async def slots(self) -> list[dict[str, Any]]:
         r = await self.client.get("/api/v1/halls/h1/services/s-a/slots")
@@ -100,12 +66,6 @@ class Phone:
         made: dict[str, Any] = await r.json()
         return made
 
-    async def page(self, path: str) -> Page:
-        page = await self.context.new_page()
-        page.set_default_timeout(5000)
-        await page.goto(self.url(path))
-        return page
-
     async def holding(self, made: dict[str, Any]) -> Page:
         """A phone page that keeps the holder token of ``made``, showing that appointment."""
         a = made["appointment"]
@@ -123,23 +83,9 @@ async def phone(
     aiohttp_client: Any,
     tmp_path: Path,
 ) -> AsyncIterator[Phone]:
-    site_file = tmp_path / "site.json"
-    site_file.write_text(json.dumps(weekday_hall(), ensure_ascii=False), encoding="utf-8")
-    clock = FakeClock()  # Monday 23 November 2026, 10:00 in the hall
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        site_file=site_file,
-        extra={"remote": {"outbox_public": True, "sweep_seconds": 0.05}},
-    )
-    server = await aiohttp_server(create_app(settings, clock=clock))
-    client = await aiohttp_client(server)
-    context = await browser.new_context(
-        viewport=PHONE_VIEW, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
-    )
-    try:
-        yield Phone(server, client, clock, context, {})
-    finally:
-        await context.close()
+    rig = phone_rig(browser, aiohttp_server, aiohttp_client, tmp_path, weekday_hall())
+    async with rig as (server, client, clock, context):
+        yield Phone(server, client, clock, context, {}, page_timeout_ms=5000)
 
 
 def qr_text(png: bytes) -> list[str]:

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, expect
 
-from queue_server.app import create_app
-from queue_server.config import Settings
 from tests.browser import browser  # noqa: F401 - fixture
-from tests.queue_server.conftest import FakeClock
-from tests.queue_server.site import PASSWORD, test_site
+from tests.queue_server.site import test_site
+from tests.remote.phone_rig import PhoneRig, phone_rig
 
 PHONE = "13812345678"
-PHONE_VIEW = {"width": 360, "height": 740}
 
 
 def two_halls() -> dict[str, Any]:
@@ -51,38 +45,11 @@ def two_halls() -> dict[str, Any]:
     return site
 
 
-@dataclass
-class Site:
-    server: TestServer
-    client: TestClient[Any, Any]
-    clock: FakeClock
-    context: BrowserContext
-    tokens: dict[str, str]
+BUZZ = "window.__buzz = []; navigator.vibrate = (p) => { window.__buzz.push(p); return true; };"
 
-    def url(self, path: str) -> str:
-        return str(self.server.make_url(path))
 
-    async def as_(self, who: str, method: str, path: str, body: Any = None) -> Any:
-        if who not in self.tokens:
-            if who == "kiosk":
-                r = await self.as_("manager", "POST", "/api/v1/halls/h1/devices", {"role": "kiosk"})
-                self.tokens[who] = (await r.json())["token"]
-            else:
-                r = await self.client.post(
-                    "/api/v1/auth/login", json={"username": who, "password": PASSWORD}
-                )
-                self.tokens[who] = (await r.json())["token"]
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"}
-        return await self.client.request(method, path, json=body or {}, headers=headers)
-
-    async def code(self) -> str:
-        messages = (await (await self.client.get("/api/v1/remote/outbox")).json())["messages"]
-        return str(next(m for m in messages if m["template"] == "otp")["params"]["code"])
-
-    async def page(self, path: str) -> Page:
-        page = await self.context.new_page()
-        await page.goto(self.url(path))
-        return page
+class Site(PhoneRig):
+    """The rig for two halls, with a located phone that records its vibrations."""
 
 
 @pytest.fixture
@@ -92,32 +59,14 @@ async def site(
     aiohttp_client: Any,
     tmp_path: Path,
 ) -> AsyncIterator[Site]:
-    site_file = tmp_path / "site.json"
-    site_file.write_text(json.dumps(two_halls(), ensure_ascii=False), encoding="utf-8")
-    clock = FakeClock()
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        site_file=site_file,
-        extra={"remote": {"outbox_public": True, "sweep_seconds": 0.05}},
-    )
-    server = await aiohttp_server(create_app(settings, clock=clock))
-    client = await aiohttp_client(server)
-    context = await browser.new_context(
-        viewport=PHONE_VIEW,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        geolocation={"latitude": 30.27, "longitude": 120.13},
-        permissions=["geolocation"],
-    )
-    await context.add_init_script(
-        "window.__buzz = []; navigator.vibrate = (p) => { window.__buzz.push(p); return true; };"
-    )
-    try:
+    located = {
+        "geolocation": {"latitude": 30.27, "longitude": 120.13},
+        "permissions": ["geolocation"],
+    }
+    rig = phone_rig(browser, aiohttp_server, aiohttp_client, tmp_path, two_halls(), **located)
+    async with rig as (server, client, clock, context):
+        await context.add_init_script(BUZZ)
         yield Site(server, client, clock, context, {})
-    finally:
-        await context.close()
 
 
 async def test_service_first_search_ranks_halls_and_hall_page(site: Site, artifacts: Path) -> None:
