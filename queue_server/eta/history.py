@@ -122,6 +122,38 @@ class _ServiceAcc:
         self.issued = 0
         self.green = 0
         self.cached: ServiceStats | None = None
+        self.times: _ServiceTimes | None = None
+        """What depends only on the service times; only a finished ticket changes it."""
+
+
+@dataclass(frozen=True)
+class _ServiceTimes:
+    samples: tuple[float, ...]
+    mean: float
+    factors: dict[str, float]
+
+
+def _service_times(acc: _ServiceAcc) -> _ServiceTimes:
+    """The sorted samples scaled to the recent mean, and each window's shrunk speed ratio."""
+    if acc.times is not None:
+        return acc.times
+    recent = acc.samples
+    mean = math.fsum(recent) / len(recent) if recent else DEFAULT_SERVICE_MINUTES * 60.0
+    shape_mean = math.fsum(acc.shape) / len(acc.shape) if acc.shape else 0.0
+    scale = mean / shape_mean if shape_mean > 0 else 1.0
+    samples = tuple(x * scale for x in sorted(acc.shape))
+    factors: dict[str, float] = {}
+    cv2 = 1.0
+    if len(samples) > 1 and mean > 0:
+        cv2 = sum((x - mean) ** 2 for x in samples) / (len(samples) - 1) / mean**2
+    # Shrink each window's ratio towards 1: its noise is cv^2/n against a prior
+    # spread of clerks' speeds of about 20%.
+    prior = 25.0 * cv2
+    for window_id, (total, count) in acc.by_window.items():
+        ratio = (total / count) / mean if count and mean > 0 else 1.0
+        factors[window_id] = (count * ratio + prior) / (count + prior)
+    acc.times = _ServiceTimes(samples, mean, factors)
+    return acc.times
 
 
 HAZARD_EDGES_S = (0.0, 30.0, 60.0, 120.0, 180.0, 300.0, 600.0, 1200.0, 2400.0)
@@ -235,6 +267,7 @@ class HistoryBuilder:
             acc.no_show_seconds += seconds
             return
         acc.finished += 1
+        acc.times = None
         acc.samples.append(seconds)
         acc.shape.append(seconds)
         if window_id is not None:
@@ -301,21 +334,8 @@ class HistoryBuilder:
     def _stats(self, acc: _ServiceAcc) -> ServiceStats:
         if acc.cached is not None:
             return acc.cached
-        recent = acc.samples
-        mean = math.fsum(recent) / len(recent) if recent else DEFAULT_SERVICE_MINUTES * 60.0
-        shape_mean = math.fsum(acc.shape) / len(acc.shape) if acc.shape else 0.0
-        scale = mean / shape_mean if shape_mean > 0 else 1.0
-        samples = tuple(x * scale for x in sorted(acc.shape))
-        factors: dict[str, float] = {}
-        cv2 = 1.0
-        if len(samples) > 1 and mean > 0:
-            cv2 = sum((x - mean) ** 2 for x in samples) / (len(samples) - 1) / mean**2
-        # Shrink each window's ratio towards 1: its noise is cv^2/n against a prior
-        # spread of clerks' speeds of about 20%.
-        prior = 25.0 * cv2
-        for window_id, (total, count) in acc.by_window.items():
-            ratio = (total / count) / mean if count and mean > 0 else 1.0
-            factors[window_id] = (count * ratio + prior) / (count + prior)
+        times = _service_times(acc)
+        samples, mean, factors = times.samples, times.mean, times.factors
         n_called = acc.called
         transfers = sum(acc.transfers.values())
         stats = ServiceStats(

@@ -51,6 +51,10 @@ EVENT_BUDGET = 4_000
 
 MIN_REPLICATIONS = 6
 MAX_REPLICATIONS = 512
+SETUP_SHARE = 4
+"""A run costs at least a quarter of a call per waiting ticket: copying the queue into it is
+work too, so a run that makes few calls in a long queue (an early ticket predicted alone,
+a hall with every window closed) does not earn hundreds of replications."""
 ARRIVAL_HORIZON_S = 4 * 3600.0
 HORIZON_S = 16 * 3600.0
 PAUSE_S = 10 * 60.0
@@ -601,6 +605,7 @@ def simulate(
     runs.append(first)
     controls.append(control)
     if replications is None:
+        cost = max(cost, len(model.initial) // SETUP_SHARE)
         replications = EVENT_BUDGET // max(1, cost)
         replications = min(MAX_REPLICATIONS, max(MIN_REPLICATIONS, replications))
         replications += replications % 2

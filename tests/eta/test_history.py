@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from queue_server.domain.tickets import TicketClass
-from queue_server.eta import TicketRecord, build_history
+from queue_server.eta import HistoryBuilder, TicketRecord, build_history
 from queue_server.eta.history import HAZARD_EDGES_S, residual_patience
 from tests.eta.halls import NOW
 
@@ -82,3 +82,22 @@ def test_residual_patience_with_a_flat_rate_is_exponential() -> None:
     draws = [residual_patience(flat, 45.0, (i + 0.5) / 2000) for i in range(2000)]
     assert sum(draws) / len(draws) == pytest.approx(300.0, rel=0.02)
     assert residual_patience((0.0,) * len(HAZARD_EDGES_S), 10.0, 0.5) == math.inf
+
+
+def test_a_snapshot_follows_every_finished_ticket_and_only_that_changes_service_times() -> None:
+    builder = HistoryBuilder()
+    start = NOW - timedelta(hours=2)
+    for minutes in (4, 6, 5):
+        builder.finished("A", "w1", start, start + timedelta(minutes=minutes))
+    first = builder.snapshot(NOW).services["A"]
+    builder.issued("A", NOW - timedelta(minutes=1), TicketClass.NORMAL)
+    builder.called("A", NOW - timedelta(minutes=1), NOW - timedelta(seconds=10))
+    second = builder.snapshot(NOW).services["A"]
+    assert second.samples == first.samples and second.mean_seconds == first.mean_seconds
+    assert second.green_share == 0.0 and second is not first
+    builder.finished("A", "w2", start, start + timedelta(minutes=9))
+    third = builder.snapshot(NOW).services["A"]
+    assert sorted(third.samples) == [240.0, 300.0, 360.0, 540.0]
+    assert third.mean_seconds == 360.0
+    assert set(third.window_factor) == {"w1", "w2"}
+    assert third.window_factor["w2"] > 1.0 > third.window_factor["w1"]
