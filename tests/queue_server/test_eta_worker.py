@@ -75,6 +75,24 @@ async def served(hall: Hall, count: int = 4) -> None:
         assert (await hall.post("manager", "/api/v1/windows/w1/finish")).status == 200
 
 
+def read_again(fed: Worker) -> Worker:
+    """Feed ``fed`` the latest events; a second worker reads the hall afresh now (as a new
+    business day or a restarted process would, while a ticket waits again)."""
+    fed.refresh()
+    afresh = Worker(fed.hall)
+    afresh.sent = fed.sent
+    afresh.refresh()
+    return afresh
+
+
+async def serve_again(hall: Hall, ticket_id: str, window: str, waited: float, took: float) -> None:
+    """The waiting ticket is called at ``window`` after ``waited`` minutes, served in ``took``."""
+    hall.clock.advance(waited)
+    assert (await hall.call_next(window))["id"] == ticket_id
+    hall.clock.advance(took)
+    assert (await hall.post("manager", f"/api/v1/windows/{window}/finish")).status == 200
+
+
 def service_times(history: History, service_id: str) -> tuple[float, ...]:
     return history.services[service_id].samples
 
@@ -93,14 +111,8 @@ async def test_a_requeued_ticket_read_afresh_gives_the_same_service_times(
     assert (await hall.call_next("w1"))["id"] == ticket["id"]
     hall.clock.advance(1)
     assert (await hall.post("manager", "/api/v1/windows/w1/no-show")).status == 200
-    fed.refresh()
-    afresh = Worker(hall)
-    afresh.sent = fed.sent
-    afresh.refresh()  # read while the ticket waits again (a new day, a new process)
-    hall.clock.advance(60)
-    assert (await hall.call_next("w1"))["id"] == ticket["id"]
-    hall.clock.advance(4)
-    assert (await hall.post("manager", "/api/v1/windows/w1/finish")).status == 200
+    afresh = read_again(fed)
+    await serve_again(hall, ticket["id"], "w1", waited=60, took=4)
     fed.refresh()
     afresh.refresh()
     assert service_times(afresh.history(), "s-b") == service_times(fed.history(), "s-b")
@@ -120,14 +132,8 @@ async def test_a_transferred_ticket_read_afresh_gives_the_same_service_times(
     hall.clock.advance(2)
     moved = await hall.post("manager", "/api/v1/windows/w1/transfer", {"service_id": "s-a"})
     assert moved.status == 200, await moved.text()
-    fed.refresh()
-    afresh = Worker(hall)
-    afresh.sent = fed.sent
-    afresh.refresh()
-    hall.clock.advance(30)
-    assert (await hall.call_next("w2"))["id"] == ticket["id"]
-    hall.clock.advance(5)
-    assert (await hall.post("manager", "/api/v1/windows/w2/finish")).status == 200
+    afresh = read_again(fed)
+    await serve_again(hall, ticket["id"], "w2", waited=30, took=5)
     fed.refresh()
     afresh.refresh()
     assert service_times(afresh.history(), "s-a") == service_times(fed.history(), "s-a") == (300.0,)
