@@ -34,7 +34,10 @@ from queue_server.service.rows import Hall, hall_from_row, iso, parse_iso, profi
 from queue_server.store.db import ReadTx
 
 REMOTE_SHOW_SHARE = 0.85
-"""Chance that a remote ticket not yet checked in comes at all (no per-hall figure yet)."""
+"""Prior chance that a remote ticket not yet checked in comes at all; each hall's own share
+(remote tickets checked in against those that lapsed) takes over as it is observed."""
+REMOTE_PRIOR_TICKETS = 20
+"""The prior counts as this many remote tickets."""
 CALL_GAP_LIMIT_S = 600.0
 """A longer pause between finishing and calling is a break, not a call gap."""
 TICKET_COLUMNS = (
@@ -130,8 +133,9 @@ def read_past(tx: ReadTx, hall_id: str, since: datetime) -> tuple[list[dict[str,
     """The hall's tickets issued since ``since`` (oldest first) and its newest event id."""
     newest = tx.one("SELECT COALESCE(MAX(id), 0) AS id FROM events WHERE hall_id = ?", (hall_id,))
     rows = tx.all(
-        "SELECT id, service_id, class, status, window_id, issued_at, called_at, started_at,"
-        " ended_at, eta_model FROM tickets WHERE hall_id = ? AND issued_at >= ? ORDER BY n",
+        "SELECT id, service_id, class, status, channel, window_id, issued_at, called_at,"
+        " started_at, ended_at, eta_model FROM tickets WHERE hall_id = ? AND issued_at >= ?"
+        " ORDER BY n",
         (hall_id, iso(since)),
     )
     return rows, int(newest["id"]) if newest else 0
@@ -179,6 +183,15 @@ class HallFeed:
     """When each window last finished a ticket (for the gap before its next call)."""
     outcomes: int = 0
     outcomes_with_state: int = 0
+    remote_came: int = 0
+    remote_lapsed: int = 0
+
+    def show_share(self) -> float:
+        """The chance a remote ticket not yet checked in comes: the hall's checked-in and
+        lapsed remote tickets, shrunk towards :data:`REMOTE_SHOW_SHARE`."""
+        seen = self.remote_came + self.remote_lapsed
+        prior = REMOTE_PRIOR_TICKETS * REMOTE_SHOW_SHARE
+        return (self.remote_came + prior) / (seen + REMOTE_PRIOR_TICKETS)
 
     @classmethod
     def from_past(
@@ -201,6 +214,7 @@ class HallFeed:
         for row in rows:
             record = _record(row)
             feed.builder.add(record, cut)
+            feed._remote_outcome(row)
             known = _stored_open(record, row.get("eta_model"))
             if known.model is not None and record.called_at is not None and record.called_at < cut:
                 scored.append((record.called_at, known))
@@ -214,6 +228,15 @@ class HallFeed:
             feed._score(known, called)
         feed._past_gaps(rows, cut)
         return feed
+
+    def _remote_outcome(self, row: dict[str, Any]) -> None:
+        """Count a stored remote ticket that came (checked in) or lapsed."""
+        if row.get("channel") != "remote":
+            return
+        if row["status"] == "lapsed":
+            self.remote_lapsed += 1
+        elif row["status"] not in ("not_arrived", "cancelled"):
+            self.remote_came += 1
 
     def _past_gaps(self, rows: Sequence[dict[str, Any]], cut: datetime) -> None:
         """Each window's gaps between finishing a ticket and calling the next, and when it
@@ -264,7 +287,10 @@ class HallFeed:
             known.started_at = at
         elif event.type in ("ticket.finished", "ticket.no_show", "ticket.transferred"):
             self._window_done(event, ticket_id, known, at, window_id, row)
+        elif event.type == "ticket.checked_in":
+            self.remote_came += 1
         elif event.type in ("ticket.cancelled", "ticket.lapsed"):
+            self.remote_lapsed += 1 if event.type == "ticket.lapsed" else 0
             if known.called_at is None:
                 self.builder.left(known.service_id, known.issued_at, at)
             del self.open[ticket_id]
@@ -381,10 +407,15 @@ def _parse_model(text: str | None) -> tuple[Estimate, datetime, tuple[float, ...
     return Estimate(*numbers), predicted_at, state
 
 
-def hall_state(rows: HallRows, now: datetime) -> HallState:
-    """The predictor's snapshot of the hall at ``now``."""
+def hall_state(rows: HallRows, now: datetime, show_share: float = REMOTE_SHOW_SHARE) -> HallState:
+    """The predictor's snapshot of the hall at ``now`` (remote tickets not yet checked in
+    come with probability ``show_share``)."""
     hall = rows.hall
-    tickets = [_waiting(r) for r in rows.open_tickets if r["status"] in ("waiting", "not_arrived")]
+    tickets = [
+        _waiting(r, show_share)
+        for r in rows.open_tickets
+        if r["status"] in ("waiting", "not_arrived")
+    ]
     current = {r["id"]: r for r in rows.open_tickets if r["status"] in ("called", "serving")}
     hours, issuing_until, closes_at = _hours(hall, now)
     windows = []
@@ -404,7 +435,7 @@ def hall_state(rows: HallRows, now: datetime) -> HallState:
     return HallState(tickets, windows, hall.rules.policy, issuing_until, closes_at)
 
 
-def _waiting(r: dict[str, Any]) -> WaitingTicket:
+def _waiting(r: dict[str, Any], show_share: float) -> WaitingTicket:
     remote = r["status"] == "not_arrived"
     return WaitingTicket(
         ticket_id=r["id"],
@@ -416,7 +447,7 @@ def _waiting(r: dict[str, Any]) -> WaitingTicket:
         slot_start=_at(r["slot_start"]),
         slot_end=_at(r["slot_end"]),
         not_arrived=remote,
-        arrival_probability=REMOTE_SHOW_SHARE if remote else 1.0,
+        arrival_probability=show_share if remote else 1.0,
     )
 
 

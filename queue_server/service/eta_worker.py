@@ -26,7 +26,14 @@ from zoneinfo import ZoneInfo
 
 from queue_server.domain.events import EventRecord
 from queue_server.eta import Estimate, HallState, History, Predictions, predict
-from queue_server.service.eta_feed import HallFeed, HallRows, hall_state, read_hall, read_past
+from queue_server.service.eta_feed import (
+    REMOTE_SHOW_SHARE,
+    HallFeed,
+    HallRows,
+    hall_state,
+    read_hall,
+    read_past,
+)
 from queue_server.service.rows import profile_of
 from queue_server.store.db import ReadTx, connect
 
@@ -64,10 +71,15 @@ def _triples(estimates: Mapping[str, Estimate]) -> dict[str, Triple]:
 
 
 def compute(
-    predictor: Predictor, rows: HallRows, history: History, now: datetime, seed: int
+    predictor: Predictor,
+    rows: HallRows,
+    history: History,
+    now: datetime,
+    seed: int,
+    show_share: float = REMOTE_SHOW_SHARE,
 ) -> Computed:
     """Build the hall's snapshot from its rows and run the predictor."""
-    predictions = predictor(hall_state(rows, now), history, now, rng_seed=seed)
+    predictions = predictor(hall_state(rows, now, show_share), history, now, rng_seed=seed)
     return Computed(
         _triples(predictions.tickets),
         _triples(predictions.services),
@@ -114,6 +126,8 @@ class Refreshed:
     """Model estimates first made in this refresh, by ticket, for its ``eta_model`` column."""
     waiting: dict[str, int]
     """Tickets waiting per service in the state the estimates are for."""
+    show_share: float
+    """The chance a remote ticket not yet checked in comes, as the hall has shown it."""
     per_person: dict[str, float]
     """Minutes one more person waiting adds, per service: the mean recorded service time
     over the open windows that serve it (to keep a new arrival's wait honest when people
@@ -190,7 +204,9 @@ class PredictorHost:
         feed.feed(request.events, rows.touched)
         now = max(request.now, rows.newest_at or request.now)
         history = feed.builder.snapshot(now)
-        computed = compute(predictor, replace(rows, touched={}), history, now, rows.newest_event_id)
+        show_share = feed.show_share()
+        seed = rows.newest_event_id
+        computed = compute(predictor, replace(rows, touched={}), history, now, seed, show_share)
         kept = feed.remember(computed.model, now, computed.features)
         waiting, per_person = _queue_pace(rows, history)
         return Refreshed(
@@ -209,6 +225,7 @@ class PredictorHost:
             kept=kept,
             waiting=waiting,
             per_person=per_person,
+            show_share=show_share,
         )
 
     def _read(self, request: RefreshRequest) -> tuple[HallFeed, HallRows] | None:

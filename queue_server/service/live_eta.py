@@ -171,6 +171,7 @@ class _Track:
     refreshes: int = 0
     outcomes: int = 0
     outcomes_with_state: int = 0
+    remote_show_share: float | None = None
 
 
 class LiveEta:
@@ -220,6 +221,7 @@ class LiveEta:
             "refreshes": track.refreshes if track else 0,
             "outcomes": track.outcomes if track else 0,
             "outcomes_with_state": track.outcomes_with_state if track else 0,
+            "remote_show_share": track.remote_show_share if track else None,
         }
 
     async def run(self) -> None:
@@ -360,6 +362,7 @@ class LiveEta:
         )
         track.refreshes += 1
         track.outcomes, track.outcomes_with_state = done.outcomes, done.outcomes_with_state
+        track.remote_show_share = round(done.show_share, 3)
         return done.seconds
 
     async def _run(self, request: RefreshRequest) -> Refreshed | None:

@@ -4,6 +4,7 @@ and failed refreshes never stop a hall, and nothing is created where no hall dat
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import Collection
@@ -21,6 +22,8 @@ from queue_server.service import eta_worker
 from queue_server.service.eta_worker import PredictorHost, RefreshRequest
 from tests.queue_server.conftest import Hall, MakeHall
 from tests.queue_server.site import test_site
+from tests.remote.conftest import REMOTE as REMOTE_TEST
+from tests.remote.conftest import Remote
 
 OFF = {"eta": {"enabled": False}}
 """The server's own estimator is off: these tests play its part."""
@@ -221,3 +224,24 @@ def test_no_database_is_created_where_there_is_none(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         PredictorHost(str(missing), "NORMAL", "test")
     assert not missing.parent.exists()
+
+
+async def test_remote_tickets_come_with_the_share_the_hall_has_seen(make_hall: MakeHall) -> None:
+    """Three remote tickets checked in and two lapsed: 3 came of 5, shrunk towards 0.85 as
+    if 20 more had been seen - (3 + 17) / 25 = 0.8; read afresh from the store, the same."""
+    hall = await make_hall(extra={**OFF, "remote": REMOTE_TEST})
+    remote = Remote(hall)
+    worker = Worker(hall)
+    assert worker.refresh().show_share == pytest.approx(0.85)
+    for n in range(3):
+        ticket = await remote.ticket(f"1390000000{n}", "s-b")
+        path = f"/api/v1/tickets/{ticket['id']}/check-in"
+        checked = await hall.post("kiosk", path, {"code": ticket["checkin_code"]})
+        assert checked.status == 200, await checked.text()
+    lapsing = [await remote.ticket(f"1391000000{n}", "s-a") for n in range(2)]
+    await asyncio.sleep(0.3)  # the remote sweep sees their turn come (nobody ahead)
+    hall.clock.advance(11)  # past the 10 minutes' grace
+    for ticket in lapsing:
+        await remote.wait_status(ticket, "lapsed")
+    assert worker.refresh().show_share == pytest.approx(0.8)
+    assert Worker(hall).refresh().show_share == pytest.approx(0.8)
