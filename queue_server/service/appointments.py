@@ -72,17 +72,6 @@ def _booked_in(live: list[tuple[str, str, int]], slot: rules.Slot) -> int:
     return sum(n for taken_from, taken_to, n in live if taken_from < end and taken_to > start)
 
 
-def _overlapping(tx: ReadTx, service_id: str, start: datetime, end: datetime) -> int:
-    """Live bookings overlapping a slot: after the slot length or the hours change, bookings
-    made on the old slots still take their places."""
-    row = tx.one(
-        "SELECT COUNT(*) AS n FROM appointments WHERE service_id = ?"
-        " AND status IN ('booked', 'checked_in') AND slot_start < ? AND slot_end > ?",
-        (service_id, iso(end), iso(start)),
-    )
-    return int(row["n"]) if row else 0
-
-
 def public_slots(tx: ReadTx, hall_id: str, service_id: str, now: datetime) -> dict[str, Any]:
     """Released slots of a service with the places left; no personal data.
 
@@ -252,7 +241,10 @@ def book(
     ph, ah = remote.phone_hash(cipher, phone), remote.address_hash(cipher, address)
     _check_address(tx, ph, ah, limits, now)
     _check_phone(tx, ph, slot.day, limits)
-    if _overlapping(tx, service["id"], slot.start, slot.end) >= booking.capacity_per_slot:
+    # After the slot length or the hours change, bookings made on the old slots still take
+    # their places: every live booking that overlaps the slot counts, as in the listing.
+    taken = _booked_in(_live_bookings(tx, service["id"], slot.start), slot)
+    if taken >= booking.capacity_per_slot:
         raise conflict("slot_full", "this slot is fully booked")
     token = secrets.token_urlsafe(24)
     row = {

@@ -17,7 +17,7 @@ from typing import Any
 from queue_server.domain.tickets import TicketClass
 from queue_server.eta import Estimate as Forecasted
 from queue_server.service.live_eta import CLOSED_FORM, SIMULATION, Forecast
-from queue_server.service.rows import Hall, Service, profile_of
+from queue_server.service.rows import Hall, Service, servers_per_service
 from queue_server.store.db import ReadTx, WriteTx
 
 Z90 = 1.645
@@ -70,14 +70,11 @@ def closed_form(people_ahead: int, servers: int, mean_minutes: float) -> Estimat
 
 def open_servers(tx: ReadTx, hall_id: str) -> dict[str, int]:
     """How many open windows serve each service (weight above zero)."""
-    servers: dict[str, int] = {}
-    for row in tx.all(
-        "SELECT profile FROM windows WHERE hall_id = ? AND state = 'open'", (hall_id,)
-    ):
-        for service_id, weight in profile_of(row["profile"]).items():
-            if weight > 0:
-                servers[service_id] = servers.get(service_id, 0) + 1
-    return servers
+    return servers_per_service(
+        tx.all(
+            "SELECT state, profile FROM windows WHERE hall_id = ? AND state = 'open'", (hall_id,)
+        )
+    )
 
 
 def estimate_for_new(

@@ -195,28 +195,21 @@ class HallFeed:
 
     @classmethod
     def from_past(
-        cls,
-        hall_id: str,
-        tz: ZoneInfo,
-        rows: Sequence[dict[str, Any]],
-        event_id: int,
-        now: datetime | None = None,
+        cls, hall_id: str, tz: ZoneInfo, rows: Sequence[dict[str, Any]], event_id: int
     ) -> HallFeed:
         """A feed that knows the stored tickets (``read_past``) up to ``event_id``.
 
-        ``now`` cuts off what was stamped at or after it; the live estimator leaves it out:
-        whatever the read found stored has happened, even if the clock the refresh was
-        asked at is a moment older than the read.
+        Everything the read found stored has happened, even if the clock the refresh was
+        asked at is a moment older than the read, so nothing is cut off by time.
         """
-        cut = now or END_OF_TIME
         feed = cls(hall_id, HistoryBuilder(tz), event_id)
+        records = [_record(row) for row in rows]
         scored: list[tuple[datetime, _Open]] = []
-        for row in rows:
-            record = _record(row)
-            feed.builder.add(record, cut)
+        for row, record in zip(rows, records, strict=True):
+            feed.builder.add(record, END_OF_TIME)
             feed._remote_outcome(row)
             known = _stored_open(record, row.get("eta_model"))
-            if known.model is not None and record.called_at is not None and record.called_at < cut:
+            if known.model is not None and record.called_at is not None:
                 scored.append((record.called_at, known))
             if row["status"] in OPEN_STATUSES:
                 if row["status"] in WAITING_STATUSES:
@@ -226,7 +219,7 @@ class HallFeed:
                 feed.open[row["id"]] = known
         for called, known in sorted(scored, key=lambda pair: pair[0]):
             feed._score(known, called)
-        feed._past_gaps(rows, cut)
+        feed._past_gaps(records)
         return feed
 
     def _remote_outcome(self, row: dict[str, Any]) -> None:
@@ -238,15 +231,15 @@ class HallFeed:
         elif row["status"] not in ("not_arrived", "cancelled"):
             self.remote_came += 1
 
-    def _past_gaps(self, rows: Sequence[dict[str, Any]], cut: datetime) -> None:
+    def _past_gaps(self, records: Sequence[TicketRecord]) -> None:
         """Each window's gaps between finishing a ticket and calling the next, and when it
         last finished one."""
         by_window: dict[str, list[TicketRecord]] = {}
-        for row in rows:
-            if row["window_id"] is not None and row["called_at"] is not None:
-                by_window.setdefault(row["window_id"], []).append(_record(row))
+        for record in records:
+            if record.window_id is not None and record.called_at is not None:
+                by_window.setdefault(record.window_id, []).append(record)
         for window_id, calls in by_window.items():
-            calls.sort(key=lambda r: r.called_at or cut)
+            calls.sort(key=lambda r: r.called_at or END_OF_TIME)
             for before, after in itertools.pairwise(calls):
                 self._gap(before.finished_at, after.issued_at, after.called_at)
             if calls[-1].finished_at is not None:
@@ -290,7 +283,8 @@ class HallFeed:
         elif event.type == "ticket.checked_in":
             self.remote_came += 1
         elif event.type in ("ticket.cancelled", "ticket.lapsed"):
-            self.remote_lapsed += 1 if event.type == "ticket.lapsed" else 0
+            if event.type == "ticket.lapsed":
+                self.remote_lapsed += 1
             if known.called_at is None:
                 self.builder.left(known.service_id, known.issued_at, at)
             del self.open[ticket_id]
@@ -407,7 +401,7 @@ def _parse_model(text: str | None) -> tuple[Estimate, datetime, tuple[float, ...
     return Estimate(*numbers), predicted_at, state
 
 
-def hall_state(rows: HallRows, now: datetime, show_share: float = REMOTE_SHOW_SHARE) -> HallState:
+def hall_state(rows: HallRows, now: datetime, show_share: float) -> HallState:
     """The predictor's snapshot of the hall at ``now`` (remote tickets not yet checked in
     come with probability ``show_share``)."""
     hall = rows.hall

@@ -27,14 +27,13 @@ from zoneinfo import ZoneInfo
 from queue_server.domain.events import EventRecord
 from queue_server.eta import Estimate, HallState, History, Predictions, predict
 from queue_server.service.eta_feed import (
-    REMOTE_SHOW_SHARE,
     HallFeed,
     HallRows,
     hall_state,
     read_hall,
     read_past,
 )
-from queue_server.service.rows import profile_of
+from queue_server.service.rows import servers_per_service
 from queue_server.store.db import ReadTx, connect
 
 Triple = tuple[float, float, float]
@@ -76,7 +75,7 @@ def compute(
     history: History,
     now: datetime,
     seed: int,
-    show_share: float = REMOTE_SHOW_SHARE,
+    show_share: float,
 ) -> Computed:
     """Build the hall's snapshot from its rows and run the predictor."""
     predictions = predictor(hall_state(rows, now, show_share), history, now, rng_seed=seed)
@@ -149,11 +148,7 @@ def _queue_pace(rows: HallRows, history: History) -> tuple[dict[str, int], dict[
     for r in rows.open_tickets:
         if r["status"] == "waiting":
             waiting[r["service_id"]] = waiting.get(r["service_id"], 0) + 1
-    servers: dict[str, int] = {}
-    for w in rows.windows:
-        if w["state"] == "open":
-            for sid, weight in profile_of(w["profile"]).items():
-                servers[sid] = servers.get(sid, 0) + (1 if weight > 0 else 0)
+    servers = servers_per_service(rows.windows)
     per_person = {
         sid: stats.mean_seconds / 60.0 / servers[sid]
         for sid, stats in history.services.items()

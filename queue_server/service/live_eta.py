@@ -95,47 +95,45 @@ class LiveEtaConfig:
 
 @dataclass(frozen=True)
 class Forecast:
-    """The latest shown estimates of one hall and what they rest on."""
+    """The latest shown estimates of one hall: the predictor's answer to its last refresh."""
 
     hall_id: str
-    tickets: dict[str, Triple]
-    services: dict[str, Triple]
-    computed_at: datetime
-    event_id: int
-    ready: frozenset[str]
-    """Services with at least ``min_samples`` recorded service times: only their
-    estimates come from the simulation; the others keep the closed form."""
+    done: Refreshed
 
-    waiting: Mapping[str, int] = field(default_factory=dict)
-    """Tickets waiting per service in the state the estimates are for."""
-    per_person: Mapping[str, float] = field(default_factory=dict)
-    """Minutes one more person waiting adds, per service."""
+    @property
+    def computed_at(self) -> datetime:
+        """The instant the estimates are for."""
+        return self.done.as_of
 
-    def service(self, service_id: str, waiting_now: int | None = None) -> Estimate | None:
+    @property
+    def ready(self) -> frozenset[str]:
+        """Services with at least ``min_samples`` recorded service times: only their
+        estimates come from the simulation; the others keep the closed form."""
+        return self.done.ready
+
+    def service(self, service_id: str, waiting_now: int) -> Estimate | None:
         """The shown wait of a ticket of ``service_id`` issued now, if the simulation has one.
 
-        With ``waiting_now``, people who came or were called since the refresh move the
-        estimate by the service's minutes per person (a burst of arrivals between two
-        refreshes does not give every newcomer the same wait).
+        People who came or were called since the refresh (``waiting_now`` against the
+        waiting count it saw) move the estimate by the service's minutes per person, so a
+        burst of arrivals between two refreshes does not give every newcomer the same wait.
         """
         if service_id not in self.ready:
             return None
-        found = self.services.get(service_id)
-        then = self.waiting.get(service_id, 0)
-        pace = self.per_person.get(service_id)
-        if found is not None and waiting_now is not None and pace is not None:
+        found = self.done.services.get(service_id)
+        pace = self.done.per_person.get(service_id)
+        if found is not None and pace is not None:
+            then = self.done.waiting.get(service_id, 0)
             found = _shifted(found, (waiting_now - then) * pace)
         return _finite(found)
 
-    def ticket(
-        self, ticket_id: str, service_id: str, now: datetime | None = None
-    ) -> Estimate | None:
-        """The shown wait of one waiting ticket, if the simulation has one; with ``now``,
-        less the time gone by since the refresh."""
+    def ticket(self, ticket_id: str, service_id: str, now: datetime) -> Estimate | None:
+        """The shown wait of one waiting ticket, if the simulation has one, less the time
+        gone by since the refresh."""
         if service_id not in self.ready:
             return None
-        found = self.tickets.get(ticket_id)
-        if found is not None and now is not None:
+        found = self.done.tickets.get(ticket_id)
+        if found is not None:
             found = _shifted(found, -max(0.0, (now - self.computed_at).total_seconds() / 60.0))
         return _finite(found)
 
@@ -169,9 +167,6 @@ class _Track:
     task: asyncio.Task[None] | None = None
     forecast: Forecast | None = None
     refreshes: int = 0
-    outcomes: int = 0
-    outcomes_with_state: int = 0
-    remote_show_share: float | None = None
 
 
 class LiveEta:
@@ -211,17 +206,17 @@ class LiveEta:
     def status(self, hall_id: str) -> dict[str, Any]:
         """What the predictor rests on, for the manager's accuracy panel."""
         track = self._tracks.get(hall_id)
-        found = track.forecast if track else None
+        done = track.forecast.done if track and track.forecast else None
         return {
             "running": track is not None,
             "fresh": self.forecast(hall_id) is not None,
-            "computed_at": found.computed_at.isoformat() if found else None,
-            "event_id": found.event_id if found else None,
-            "services_ready": sorted(found.ready) if found else [],
+            "computed_at": done.as_of.isoformat() if done else None,
+            "event_id": done.event_id if done else None,
+            "services_ready": sorted(done.ready) if done else [],
             "refreshes": track.refreshes if track else 0,
-            "outcomes": track.outcomes if track else 0,
-            "outcomes_with_state": track.outcomes_with_state if track else 0,
-            "remote_show_share": track.remote_show_share if track else None,
+            "outcomes": done.outcomes if done else 0,
+            "outcomes_with_state": done.outcomes_with_state if done else 0,
+            "remote_show_share": round(done.show_share, 3) if done else None,
         }
 
     async def run(self) -> None:
@@ -350,19 +345,8 @@ class LiveEta:
             return 0.0
         if done.kept:
             await self.db.write(partial(_keep_models, done.kept))
-        track.forecast = Forecast(
-            hall_id=hall_id,
-            tickets=done.tickets,
-            services=done.services,
-            computed_at=done.as_of,
-            event_id=done.event_id,
-            ready=done.ready,
-            waiting=done.waiting,
-            per_person=done.per_person,
-        )
+        track.forecast = Forecast(hall_id, done)
         track.refreshes += 1
-        track.outcomes, track.outcomes_with_state = done.outcomes, done.outcomes_with_state
-        track.remote_show_share = round(done.show_share, 3)
         return done.seconds
 
     async def _run(self, request: RefreshRequest) -> Refreshed | None:

@@ -3,13 +3,12 @@ which are lapsed after the hall's grace (run by the remote worker after events a
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from queue_server.domain.tickets import Action
 from queue_server.service import remote
-from queue_server.service.rows import hall_from_row, iso, parse_iso
+from queue_server.service.rows import hall_from_row, iso, parse_iso, servers_per_service
 from queue_server.store.db import ReadTx, WriteTx
 
 
@@ -30,12 +29,8 @@ def people_ahead(tx: ReadTx, ticket: dict[str, Any]) -> int:
 
 
 def _served(tx: ReadTx, hall_id: str) -> set[str]:
-    served: set[str] = set()
-    for row in tx.all(
-        "SELECT profile FROM windows WHERE hall_id = ? AND state = 'open'", (hall_id,)
-    ):
-        served.update(k for k, v in json.loads(row["profile"]).items() if v > 0)
-    return served
+    windows = tx.all("SELECT state, profile FROM windows WHERE hall_id = ?", (hall_id,))
+    return set(servers_per_service(windows))
 
 
 def sweep(tx: WriteTx, now: datetime) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -46,6 +47,18 @@ def _service_rules(text: str) -> ServiceRules:
 def profile_of(text: str) -> dict[str, float]:
     """A window's stored work profile, parsed once per distinct text."""
     return {k: float(v) for k, v in json.loads(text).items()}
+
+
+def servers_per_service(windows: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """How many of these window rows are open and serve each service (weight above zero)."""
+    servers: dict[str, int] = {}
+    for window in windows:
+        if window["state"] != "open":
+            continue
+        for service_id, weight in profile_of(window["profile"]).items():
+            if weight > 0:
+                servers[service_id] = servers.get(service_id, 0) + 1
+    return servers
 
 
 @dataclass(frozen=True)
