@@ -480,11 +480,7 @@ def _replicate(
                 flush_ghosts(t, index)
             k = by_index.get(index, -1)
             if k >= 0:
-                if math.isnan(called[k]):
-                    called[k] = t
-                    call_number[k] = calls
-                    if k in tracked_set:
-                        remaining -= 1
+                settle(k, t)
                 if is_probe[k]:
                     continue
             service = queues.service[index]
