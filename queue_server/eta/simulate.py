@@ -464,7 +464,7 @@ def _replicate(
     always = [spans == [(-math.inf, math.inf)] for spans in model.intervals]
 
     def try_call(w: int, t: float) -> None:
-        nonlocal counter, calls, remaining, work
+        nonlocal counter, calls, work
         if not always[w] and not model.callable_at(w, t):
             idle[w] = True
             return
